@@ -1,0 +1,73 @@
+"""The IOB2 tagging scheme: tags, their validity, and spans <-> tags.
+
+A tag is ``O``, ``B-TYPE`` (first token of an entity) or ``I-TYPE`` (a later
+token of the same entity). An ``I-X`` that follows ``O`` or a tag of another
+type is invalid in IOB2. Our repair policy, the one conlleval and seqeval's
+default mode apply when they read such a tag, is to start a new entity there:
+the ``I-X`` becomes ``B-X``. Every repair is counted and reported; readers
+reject instead when asked to be strict.
+"""
+
+from __future__ import annotations
+
+import re
+
+TAG_PATTERN = re.compile(r"^(?:O|[BI]-\S+)$")
+
+
+def is_tag(tag: str) -> bool:
+    """Whether ``tag`` is well formed (``O``, ``B-X`` or ``I-X``, X without spaces)."""
+    return bool(TAG_PATTERN.match(tag))
+
+
+def entity_type(tag: str) -> str | None:
+    """The entity type of a ``B-``/``I-`` tag; ``None`` for ``O``."""
+    return None if tag == "O" else tag[2:]
+
+
+def continues(previous: str, tag: str) -> bool:
+    """Whether ``I-`` tag ``tag`` may follow ``previous`` in IOB2."""
+    return previous != "O" and previous[2:] == tag[2:]
+
+
+def invalid_positions(tags: list[str]) -> list[int]:
+    """Indexes of ``I-X`` tags that do not continue an entity of type X."""
+    previous = "O"
+    bad = []
+    for i, tag in enumerate(tags):
+        if tag.startswith("I-") and not continues(previous, tag):
+            bad.append(i)
+        previous = tag
+    return bad
+
+
+def repair(tags: list[str]) -> tuple[list[str], int]:
+    """Turn each invalid ``I-X`` into ``B-X``; return the tags and the count."""
+    fixed = list(tags)
+    bad = invalid_positions(tags)
+    for i in bad:
+        fixed[i] = "B-" + tags[i][2:]
+    return fixed, len(bad)
+
+
+def tags_to_spans(tags: list[str]) -> list[tuple[int, int, str]]:
+    """Entities of a valid IOB2 sequence as ``(first, end, type)`` token ranges."""
+    spans: list[tuple[int, int, str]] = []
+    for i, tag in enumerate(tags):
+        if tag.startswith("B-"):
+            spans.append((i, i + 1, tag[2:]))
+        elif tag.startswith("I-") and spans and spans[-1][1] == i and spans[-1][2] == tag[2:]:
+            spans[-1] = (spans[-1][0], i + 1, tag[2:])
+    return spans
+
+
+def spans_to_tags(length: int, spans: list[tuple[int, int, str]]) -> list[str]:
+    """IOB2 tags for ``length`` tokens from non-overlapping token ranges."""
+    tags = ["O"] * length
+    for first, end, kind in spans:
+        if any(tag != "O" for tag in tags[first:end]):
+            raise ValueError(f"overlapping span {(first, end, kind)}")
+        tags[first] = "B-" + kind
+        for i in range(first + 1, end):
+            tags[i] = "I-" + kind
+    return tags

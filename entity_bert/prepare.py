@@ -1,0 +1,170 @@
+"""``entity-bert data prepare``: raw corpus files in, processed splits out.
+
+For each corpus: verify the raw files against the manifest, read them
+(validating as the readers do), turn standoff documents into IOB2 sentences
+under each label set (:mod:`entity_bert.spans`), assign every document to a
+split (:mod:`entity_bert.splits`) and write::
+
+    data/processed/<corpus>/<label_set>/{train,dev,test}.jsonl
+    data/processed/<corpus>/stats.json
+
+``stats.json`` holds, per label set and split, the documents, sentences,
+tokens and entities per type, and the counts of every conversion policy (the
+input of Table 1). The corpus folder is built under a temporary name and
+swapped in whole, so a failure leaves the previous output as it was.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from . import brat, conll, spans, splits
+from .corpus import Sentence, write_jsonl
+from .errors import InputError
+from .fileio import atomic_directory
+from .progress import progress
+from .sources import corpus_sources, verify
+
+
+@dataclass
+class DataParams:
+    """The ``data`` block of ``params/data.yaml``."""
+
+    corpora: list[str]
+    raw_dir: str = "data/raw"
+    processed_dir: str = "data/processed"
+    seed: int = 13
+    split: str = "official"
+    fractions: dict[str, float] = field(
+        default_factory=lambda: {"train": 0.7, "dev": 0.1, "test": 0.2}
+    )
+    dev_fraction_of_train: float = 0.1
+    discontinuous: str = "extent"
+    label_sets: dict[str, dict[str, str | None]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: str | Path) -> DataParams:
+        return cls(**yaml.safe_load(Path(path).read_text("utf-8"))["data"])
+
+
+@dataclass
+class Unit:
+    """What a split assigns: a document, or a sentence where documents are unknown."""
+
+    id: str
+    official_split: str | None
+    sentences: dict[str, list[Sentence]] = field(default_factory=dict)
+    counts: dict[str, Counter] = field(default_factory=dict)
+
+
+def load_label_sets(corpus: str, params: DataParams) -> dict[str, dict[str, str] | None]:
+    """``{label_set: {source_type: study_type} or None}``, checked against the corpus's types."""
+    known = set(corpus_sources()[corpus]["entity_types"])
+    label_sets = {}
+    for name, path in params.label_sets.get(corpus, {"all": None}).items():
+        if path is None:
+            label_sets[name] = None
+            continue
+        mapping = spans.invert_mapping(yaml.safe_load(Path(path).read_text("utf-8")))
+        unknown = sorted(set(mapping) - known)
+        if unknown:
+            raise InputError(path, None, f"{unknown[0]!r} is not a {corpus} entity type")
+        label_sets[name] = mapping
+    return label_sets
+
+
+def read_units(
+    corpus: str, params: DataParams, label_sets: dict[str, dict[str, str] | None]
+) -> list[Unit]:
+    """Read a verified raw corpus into units tagged under each label set."""
+    source = corpus_sources()[corpus]
+    raw = Path(params.raw_dir)
+    types = source["entity_types"]
+    units: list[Unit] = []
+    if source["format"] == "tsv":
+        for split, name in source["splits"].items():
+            result = conll.read_tsv(raw / corpus / name, f"{corpus}/{name}", types)
+            for i, (sentence, repairs) in enumerate(
+                zip(result.sentences, result.repairs_per_sentence, strict=True)
+            ):
+                unit = Unit(f"{name}:{i}", split)
+                for label_set, mapping in label_sets.items():
+                    tagged, counts = spans.relabel(sentence, mapping)
+                    counts["iob2_repairs"] = repairs
+                    unit.sentences[label_set], unit.counts[label_set] = [tagged], counts
+                units.append(unit)
+        return units
+    folders = source["splits"].items() or [(None, ".")]
+    for split, folder in folders:
+        documents = brat.read_folder(raw / corpus / folder, types, source_root=raw)
+        for document in progress(documents, desc=f"{corpus} {split or ''}".strip(), unit="doc"):
+            unit = Unit(f"{folder}/{document.id}", split)
+            for label_set, mapping in label_sets.items():
+                unit.sentences[label_set], unit.counts[label_set] = spans.document_to_sentences(
+                    document, mapping, params.discontinuous
+                )
+            units.append(unit)
+    return units
+
+
+def split_statistics(units: list[Unit], label_set: str) -> dict:
+    """Documents, sentences, tokens, entities per type and conversion counts."""
+    sentences = [s for unit in units for s in unit.sentences[label_set]]
+    documents = {s.doc for s in sentences if s.doc is not None}
+    conversion: Counter = Counter()
+    for unit in units:
+        conversion.update(unit.counts[label_set])
+    return {
+        "documents": len(documents) if documents else None,
+        "sentences": len(sentences),
+        "tokens": sum(len(s.tokens) for s in sentences),
+        "entities": dict(sorted(spans.sentence_entities(sentences).items())),
+        "conversion": dict(sorted(conversion.items())),
+    }
+
+
+def prepare_corpus(corpus: str, params: DataParams) -> dict:
+    """Write the processed splits and ``stats.json`` of one corpus; return the stats."""
+    verify([corpus], Path(params.raw_dir))
+    source = corpus_sources()[corpus]
+    label_sets = load_label_sets(corpus, params)
+    units = read_units(corpus, params, label_sets)
+    assignment = splits.assign_splits(
+        {unit.id: unit.official_split for unit in units},
+        params.split,
+        params.fractions,
+        params.dev_fraction_of_train,
+        params.seed,
+    )
+    by_split = {name: [u for u in units if assignment[u.id] == name] for name in splits.SPLITS}
+    stats = {
+        "corpus": corpus,
+        "title": source["title"],
+        "format": source["format"],
+        "stands_in_for": source["stands_in_for"],
+        "split_protocol": params.split,
+        "split_unit": "document" if source["format"] == "brat" else "sentence",
+        "seed": params.seed,
+        "fractions": params.fractions,
+        "dev_fraction_of_train": params.dev_fraction_of_train,
+        "discontinuous": params.discontinuous,
+        "default_label_set": next(iter(label_sets)),
+        "label_sets": {},
+    }
+    with atomic_directory(Path(params.processed_dir) / corpus) as out:
+        for label_set, mapping in label_sets.items():
+            (out / label_set).mkdir()
+            per_split = {}
+            for name, members in by_split.items():
+                sentences = [s for unit in members for s in unit.sentences[label_set]]
+                (out / label_set / f"{name}.jsonl").write_text(write_jsonl(sentences), "utf-8")
+                per_split[name] = split_statistics(members, label_set)
+            types = sorted(set(mapping.values()) if mapping else source["entity_types"])
+            stats["label_sets"][label_set] = {"types": types, "splits": per_split}
+        (out / "stats.json").write_text(json.dumps(stats, indent=2, ensure_ascii=False) + "\n")
+    return stats
