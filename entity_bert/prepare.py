@@ -8,6 +8,12 @@ split (:mod:`entity_bert.splits`) and write::
     data/processed/<corpus>/<label_set>/{train,dev,test}.jsonl
     data/processed/<corpus>/stats.json
 
+A document that an official split repeats from another (JNLPBA's official
+train and test share ten MEDLINE abstracts, the same text annotated twice) is
+kept only in the later split (test before dev before train), so that no
+document is in two splits and the official test set stays whole; the copies
+removed are listed in ``stats.json``.
+
 ``stats.json`` holds, per label set and split, the documents, sentences,
 tokens and entities per type, and the counts of every conversion policy (the
 input of Table 1). The corpus folder is built under a temporary name and
@@ -58,6 +64,7 @@ class Unit:
 
     id: str
     official_split: str | None
+    doc: str | None = None
     sentences: dict[str, list[Sentence]] = field(default_factory=dict)
     counts: dict[str, Counter] = field(default_factory=dict)
 
@@ -103,13 +110,24 @@ def read_units(
     for split, folder in folders:
         documents = brat.read_folder(raw / corpus / folder, types, source_root=raw)
         for document in progress(documents, desc=f"{corpus} {split or ''}".strip(), unit="doc"):
-            unit = Unit(f"{folder}/{document.id}", split)
+            unit = Unit(f"{folder}/{document.id}", split, document.id)
             for label_set, mapping in label_sets.items():
                 unit.sentences[label_set], unit.counts[label_set] = spans.document_to_sentences(
                     document, mapping, params.discontinuous
                 )
             units.append(unit)
     return units
+
+
+def drop_repeated_documents(units: list[Unit]) -> tuple[list[Unit], list[Unit]]:
+    """Keep each document once, in its latest official split; return kept and removed units."""
+    rank = {"test": 0, "dev": 1, "train": 2, None: 3}
+    first_seen: dict[str, Unit] = {}
+    for unit in sorted(units, key=lambda u: rank[u.official_split]):
+        if unit.doc is not None:
+            first_seen.setdefault(unit.doc, unit)
+    kept = [u for u in units if u.doc is None or first_seen[u.doc] is u]
+    return kept, [u for u in units if u.doc is not None and first_seen[u.doc] is not u]
 
 
 def split_statistics(units: list[Unit], label_set: str) -> dict:
@@ -133,7 +151,7 @@ def prepare_corpus(corpus: str, params: DataParams) -> dict:
     verify([corpus], Path(params.raw_dir))
     source = corpus_sources()[corpus]
     label_sets = load_label_sets(corpus, params)
-    units = read_units(corpus, params, label_sets)
+    units, repeated = drop_repeated_documents(read_units(corpus, params, label_sets))
     assignment = splits.assign_splits(
         {unit.id: unit.official_split for unit in units},
         params.split,
@@ -153,6 +171,10 @@ def prepare_corpus(corpus: str, params: DataParams) -> dict:
         "fractions": params.fractions,
         "dev_fraction_of_train": params.dev_fraction_of_train,
         "discontinuous": params.discontinuous,
+        "repeated_documents_removed": {
+            "units": sorted(u.id for u in repeated),
+            "entities_in_source": sum(u.counts[next(iter(label_sets))]["entities_in_source"] for u in repeated),
+        },
         "default_label_set": next(iter(label_sets)),
         "label_sets": {},
     }
