@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from itertools import pairwise
 from pathlib import Path
 
 from .corpus import Document, Entity
@@ -42,7 +43,7 @@ def _parse_entity(line: str, number: int, text: str, ann: Path) -> tuple[Entity,
     for start, end in fragments:
         if not 0 <= start < end <= len(text):
             raise InputError(ann, number, f"offsets {start}-{end} outside the text (length {len(text)})")
-    for (_, end), (start, _) in zip(fragments, fragments[1:]):
+    for (_, end), (start, _) in pairwise(fragments):
         if start < end:
             raise InputError(ann, number, f"fragments of {entity_id} overlap")
     document_text = " ".join(text[start:end] for start, end in fragments)

@@ -67,9 +67,7 @@ def read_tsv(
         fixed, count = iob2.repair(tags)
         if count and strict:
             bad = iob2.invalid_positions(tags)[0]
-            raise InputError(
-                path, first_line + bad, f"'{tags[bad]}' does not continue an entity (IOB2)"
-            )
+            raise InputError(path, first_line + bad, f"'{tags[bad]}' does not continue an entity (IOB2)")
         repairs.append(count)
         sentences.append(Sentence(list(tokens), fixed, list(offsets), source))
         tokens.clear(), tags.clear(), offsets.clear()

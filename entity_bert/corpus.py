@@ -29,6 +29,11 @@ class Sentence:
     source: str
     doc: str | None = None
 
+    def inline(self) -> str:
+        """The sentence as text with ``token/TAG`` for tagged tokens (for reading)."""
+        pairs = zip(self.tokens, self.tags, strict=True)
+        return " ".join(token if tag == "O" else f"{token}/{tag}" for token, tag in pairs)
+
     def to_json(self) -> str:
         record = asdict(self)
         record["offsets"] = [list(pair) for pair in self.offsets]

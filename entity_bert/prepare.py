@@ -46,9 +46,7 @@ class DataParams:
     processed_dir: str = "data/processed"
     seed: int = 13
     split: str = "official"
-    fractions: dict[str, float] = field(
-        default_factory=lambda: {"train": 0.7, "dev": 0.1, "test": 0.2}
-    )
+    fractions: dict[str, float] = field(default_factory=lambda: {"train": 0.7, "dev": 0.1, "test": 0.2})
     dev_fraction_of_train: float = 0.1
     discontinuous: str = "extent"
     label_sets: dict[str, dict[str, str | None]] = field(default_factory=dict)
@@ -85,9 +83,7 @@ def load_label_sets(corpus: str, params: DataParams) -> dict[str, dict[str, str]
     return label_sets
 
 
-def read_units(
-    corpus: str, params: DataParams, label_sets: dict[str, dict[str, str] | None]
-) -> list[Unit]:
+def read_units(corpus: str, params: DataParams, label_sets: dict[str, dict[str, str] | None]) -> list[Unit]:
     """Read a verified raw corpus into units tagged under each label set."""
     source = corpus_sources()[corpus]
     raw = Path(params.raw_dir)
@@ -151,6 +147,7 @@ def prepare_corpus(corpus: str, params: DataParams) -> dict:
     verify([corpus], Path(params.raw_dir))
     source = corpus_sources()[corpus]
     label_sets = load_label_sets(corpus, params)
+    default = next(iter(label_sets))
     units, repeated = drop_repeated_documents(read_units(corpus, params, label_sets))
     assignment = splits.assign_splits(
         {unit.id: unit.official_split for unit in units},
@@ -173,9 +170,9 @@ def prepare_corpus(corpus: str, params: DataParams) -> dict:
         "discontinuous": params.discontinuous,
         "repeated_documents_removed": {
             "units": sorted(u.id for u in repeated),
-            "entities_in_source": sum(u.counts[next(iter(label_sets))]["entities_in_source"] for u in repeated),
+            "entities_in_source": sum(u.counts[default]["entities_in_source"] for u in repeated),
         },
-        "default_label_set": next(iter(label_sets)),
+        "default_label_set": default,
         "label_sets": {},
     }
     with atomic_directory(Path(params.processed_dir) / corpus) as out:

@@ -121,4 +121,3 @@ def verify(corpora: list[str], root: Path) -> None:
             raise FetchError(f"{path}: missing (run 'entity-bert data fetch')")
         if sha256_file(path) != entry.sha256:
             raise FetchError(f"{path}: sha256 does not match the manifest (run 'entity-bert data fetch')")
-

@@ -69,9 +69,7 @@ def _character_range(entity: Entity, policy: str) -> tuple[int, int] | None:
     return None
 
 
-def _token_range(
-    starts: list[int], ends: list[int], start: int, end: int
-) -> tuple[int, int] | None:
+def _token_range(starts: list[int], ends: list[int], start: int, end: int) -> tuple[int, int] | None:
     """Indexes ``[first, stop)`` of the (sorted) tokens that overlap ``[start, end)``."""
     first, stop = bisect_right(ends, start), bisect_left(starts, end)
     return (first, stop) if first < stop else None
@@ -81,9 +79,7 @@ def _resolve_overlaps(candidates: list[tuple[int, int, str, str]], counts: Count
     """Keep the longest entities that do not overlap; count the others."""
     owner: dict[int, int] = {}
     kept: list[tuple[int, int, str, str]] = []
-    for first, stop, kind, entity_id in sorted(
-        candidates, key=lambda c: (c[0] - c[1], c[0], c[2], c[3])
-    ):
+    for first, stop, kind, entity_id in sorted(candidates, key=lambda c: (c[0] - c[1], c[0], c[2], c[3])):
         clashes = {owner[i] for i in range(first, stop) if i in owner}
         if not clashes:
             for i in range(first, stop):

@@ -78,7 +78,8 @@ def table1(stats: list[dict]) -> pd.DataFrame:
     fixed = ["source", "corpus", "label_set", "split", "documents", "sentences", "tokens"]
     types = [c for c in frame.columns if c not in fixed]
     frame["entities"] = frame[types].sum(axis=1, min_count=1)
-    return frame[fixed + ["entities"] + types].astype({c: "Int64" for c in fixed[4:] + ["entities"] + types})
+    counts = [*fixed[4:], "entities", *types]
+    return frame[[*fixed[:4], *counts]].astype(dict.fromkeys(counts, "Int64"))
 
 
 def conversion_table(stats: list[dict]) -> pd.DataFrame:

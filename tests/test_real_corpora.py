@@ -119,13 +119,14 @@ def test_jnlpba_documents_repeated_from_train_in_test_are_kept_in_test_only(prep
     assert stats["maccrobat2020"]["repeated_documents_removed"]["units"] == []
 
 
-@pytest.mark.parametrize(("corpus", "sizes"), [("maccrobat2020", (140, 20, 40)), ("jnlpba", (1791, 199, 404))])
+DOCUMENTS_PER_SPLIT = {"maccrobat2020": (140, 20, 40), "jnlpba": (1791, 199, 404)}
+
+
+@pytest.mark.parametrize(("corpus", "sizes"), DOCUMENTS_PER_SPLIT.items())
 def test_document_level_splits(prepared, corpus, sizes):
     params, stats = prepared
     label_set = stats[corpus]["default_label_set"]
-    docs = {
-        split: {s.doc for s in _processed(params, corpus, label_set, split)} for split in ("train", "dev", "test")
-    }
+    docs = {split: {s.doc for s in _processed(params, corpus, label_set, split)} for split in TSV_FILES}
     assert tuple(len(docs[s]) for s in ("train", "dev", "test")) == sizes
     assert not (docs["train"] & docs["dev"] or docs["train"] & docs["test"] or docs["dev"] & docs["test"])
 
