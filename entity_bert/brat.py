@@ -38,7 +38,6 @@ def _parse_entity(line: str, number: int, text: str, ann: Path) -> tuple[Entity,
     if not match:
         raise InputError(ann, number, "malformed entity line (expected 'T<id><TAB>TYPE START END<TAB>text')")
     entity_id, kind, offsets, span_text = match.groups()
-    span_text, *extra = span_text.split("\t", 1)
     fragments = sorted(tuple(map(int, pair.split())) for pair in offsets.split(";"))
     for start, end in fragments:
         if not 0 <= start < end <= len(text):
@@ -47,11 +46,12 @@ def _parse_entity(line: str, number: int, text: str, ann: Path) -> tuple[Entity,
         if start < end:
             raise InputError(ann, number, f"fragments of {entity_id} overlap")
     document_text = " ".join(text[start:end] for start, end in fragments)
-    if document_text != span_text:
+    extra_field = span_text != document_text and span_text.split("\t", 1)[0] == document_text
+    if span_text != document_text and not extra_field:
         raise InputError(
             ann, number, f"span text {span_text!r} differs from the document's {document_text!r}"
         )
-    return Entity(entity_id, kind, fragments, number), bool(extra)
+    return Entity(entity_id, kind, fragments, number), extra_field
 
 
 def read_document(

@@ -17,7 +17,7 @@ TAG_PATTERN = re.compile(r"^(?:O|[BI]-\S+)$")
 
 def is_tag(tag: str) -> bool:
     """Whether ``tag`` is well formed (``O``, ``B-X`` or ``I-X``, X without spaces)."""
-    return bool(TAG_PATTERN.match(tag))
+    return bool(TAG_PATTERN.fullmatch(tag))
 
 
 def entity_type(tag: str) -> str | None:
