@@ -33,6 +33,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import replace
+from itertools import accumulate, pairwise
 
 from . import iob2
 from .corpus import Document, Entity, Sentence
@@ -92,21 +93,15 @@ def _resolve_overlaps(candidates: list[tuple[int, int, str, str]], counts: Count
     return sorted(kept)
 
 
-def document_to_sentences(
+def _candidates(
     document: Document,
-    mapping: Mapping[str, str] | None = None,
-    discontinuous: str = "extent",
-) -> tuple[list[Sentence], Counter]:
-    """Segment ``document`` and tag its entities in IOB2 under the policies above."""
-    if discontinuous not in DISCONTINUOUS_POLICIES:
-        raise ValueError(f"discontinuous policy must be one of {DISCONTINUOUS_POLICIES}")
-    counts: Counter = Counter(dict.fromkeys(DROP_KEYS, 0))
-    counts.update(document.notes)
-    sentence_spans = split_sentences(document.text)
-    tokens = [span for sentence in sentence_spans for span in sentence]
-    sentence_of = [k for k, sentence in enumerate(sentence_spans) for _ in sentence]
+    tokens: list[tuple[int, int]],
+    mapping: Mapping[str, str] | None,
+    discontinuous: str,
+    counts: Counter,
+) -> list[tuple[int, int, str, str]]:
+    """Steps 1-3: each entity as ``(first_token, stop_token, type, id)``, or counted out."""
     starts, ends = [a for a, _ in tokens], [b for _, b in tokens]
-
     candidates = []
     for entity in document.entities:
         counts["entities_in_source"] += 1
@@ -125,36 +120,54 @@ def document_to_sentences(
             counts["no_tokens_dropped"] += 1
             continue
         first, stop = token_range
-        if tokens[first][0] != character_range[0] or tokens[stop - 1][1] != character_range[1]:
+        if (starts[first], ends[stop - 1]) != character_range:
             counts["boundary_inside_token"] += 1
         candidates.append((first, stop, kind, entity.id))
-    kept = _resolve_overlaps(candidates, counts)
-    counts["entities_kept"] = len(kept)
+    return candidates
 
-    # Merge sentences that a kept entity crosses: a break after sentence k is
-    # removed when an entity starts in k or before and ends after it.
-    breaks = set(range(len(sentence_spans) - 1))
+
+def _sentence_bounds(
+    sentence_spans: list[list[tuple[int, int]]], kept: list[tuple[int, int, str, str]], counts: Counter
+) -> list[tuple[int, int]]:
+    """Step 5: token ranges of the final sentences, merged where a kept entity crosses a break."""
+    sentence_of = [k for k, sentence in enumerate(sentence_spans) for _ in sentence]
+    breaks = set(range(len(sentence_spans) - 1))  # break k lies after sentence k
     for first, stop, _, _ in kept:
         crossed = set(range(sentence_of[first], sentence_of[stop - 1]))
         counts["sentence_breaks_removed"] += len(crossed & breaks)
         breaks -= crossed
+    sentence_starts = list(accumulate(len(sentence) for sentence in sentence_spans))
+    cuts = [0, *(sentence_starts[k] for k in sorted(breaks)), len(sentence_of)]
+    return list(pairwise(cuts)) if sentence_of else []
 
-    sentences, begin = [], 0
-    for k in range(len(sentence_spans)):
-        if k in breaks or k == len(sentence_spans) - 1:
-            end = sentence_of.index(k + 1) if k + 1 < len(sentence_spans) else len(tokens)
-            local = [(a - begin, b - begin, kind) for a, b, kind, _ in kept if begin <= a < end]
-            offsets = tokens[begin:end]
-            sentences.append(
-                Sentence(
-                    tokens=[document.text[a:b] for a, b in offsets],
-                    tags=iob2.spans_to_tags(end - begin, local),
-                    offsets=offsets,
-                    source=document.source,
-                    doc=document.id,
-                )
+
+def document_to_sentences(
+    document: Document,
+    mapping: Mapping[str, str] | None = None,
+    discontinuous: str = "extent",
+) -> tuple[list[Sentence], Counter]:
+    """Segment ``document`` and tag its entities in IOB2 under the policies above."""
+    if discontinuous not in DISCONTINUOUS_POLICIES:
+        raise ValueError(f"discontinuous policy must be one of {DISCONTINUOUS_POLICIES}")
+    counts: Counter = Counter(dict.fromkeys(DROP_KEYS, 0))
+    counts.update(document.notes)
+    sentence_spans = split_sentences(document.text)
+    tokens = [span for sentence in sentence_spans for span in sentence]
+    kept = _resolve_overlaps(_candidates(document, tokens, mapping, discontinuous, counts), counts)
+    counts["entities_kept"] = len(kept)
+    sentences = []
+    for begin, end in _sentence_bounds(sentence_spans, kept, counts):
+        inside = [(a - begin, b - begin, kind) for a, b, kind, _ in kept if begin <= a < end]
+        offsets = tokens[begin:end]
+        sentences.append(
+            Sentence(
+                tokens=[document.text[a:b] for a, b in offsets],
+                tags=iob2.spans_to_tags(end - begin, inside),
+                offsets=offsets,
+                source=document.source,
+                doc=document.id,
             )
-            begin = end
+        )
     return sentences, counts
 
 
