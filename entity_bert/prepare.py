@@ -32,7 +32,7 @@ import yaml
 from . import brat, conll, spans, splits
 from .corpus import Sentence, write_jsonl
 from .errors import InputError
-from .fileio import atomic_directory
+from .fileio import atomic_directory, read_utf8
 from .progress import progress
 from .sources import corpus_sources, verify
 
@@ -67,7 +67,10 @@ class Unit:
     counts: dict[str, Counter] = field(default_factory=dict)
 
 
-def load_label_sets(corpus: str, params: DataParams) -> dict[str, dict[str, str] | None]:
+LabelSets = dict[str, dict[str, str] | None]
+
+
+def load_label_sets(corpus: str, params: DataParams) -> LabelSets:
     """``{label_set: {source_type: study_type} or None}``, checked against the corpus's types."""
     known = set(corpus_sources()[corpus]["entity_types"])
     label_sets = {}
@@ -75,7 +78,13 @@ def load_label_sets(corpus: str, params: DataParams) -> dict[str, dict[str, str]
         if path is None:
             label_sets[name] = None
             continue
-        mapping = spans.invert_mapping(yaml.safe_load(Path(path).read_text("utf-8")))
+        content = yaml.safe_load(read_utf8(path))
+        if not isinstance(content, dict) or not all(isinstance(v, list) for v in content.values()):
+            raise InputError(path, None, "expected a mapping 'StudyType: [SourceType, ...]'")
+        try:
+            mapping = spans.invert_mapping(content)
+        except ValueError as error:
+            raise InputError(path, None, str(error)) from None
         unknown = sorted(set(mapping) - known)
         if unknown:
             raise InputError(path, None, f"{unknown[0]!r} is not a {corpus} entity type")
@@ -83,28 +92,30 @@ def load_label_sets(corpus: str, params: DataParams) -> dict[str, dict[str, str]
     return label_sets
 
 
-def read_units(corpus: str, params: DataParams, label_sets: dict[str, dict[str, str] | None]) -> list[Unit]:
-    """Read a verified raw corpus into units tagged under each label set."""
+def _tsv_units(corpus: str, params: DataParams, label_sets: LabelSets) -> list[Unit]:
+    """Every sentence of a TSV corpus is a unit (the files record no documents)."""
+    source = corpus_sources()[corpus]
+    units = []
+    for split, name in source["splits"].items():
+        path = Path(params.raw_dir) / corpus / name
+        result = conll.read_tsv(path, f"{corpus}/{name}", source["entity_types"])
+        for i, sentence in enumerate(result.sentences):
+            unit = Unit(f"{name}:{i}", split)
+            for label_set, mapping in label_sets.items():
+                tagged, counts = spans.relabel(sentence, mapping)
+                counts["iob2_repairs"] = result.repairs_per_sentence[i]
+                unit.sentences[label_set], unit.counts[label_set] = [tagged], counts
+            units.append(unit)
+    return units
+
+
+def _brat_units(corpus: str, params: DataParams, label_sets: LabelSets) -> list[Unit]:
+    """Every document of a standoff corpus is a unit, converted under each label set."""
     source = corpus_sources()[corpus]
     raw = Path(params.raw_dir)
-    types = source["entity_types"]
-    units: list[Unit] = []
-    if source["format"] == "tsv":
-        for split, name in source["splits"].items():
-            result = conll.read_tsv(raw / corpus / name, f"{corpus}/{name}", types)
-            for i, (sentence, repairs) in enumerate(
-                zip(result.sentences, result.repairs_per_sentence, strict=True)
-            ):
-                unit = Unit(f"{name}:{i}", split)
-                for label_set, mapping in label_sets.items():
-                    tagged, counts = spans.relabel(sentence, mapping)
-                    counts["iob2_repairs"] = repairs
-                    unit.sentences[label_set], unit.counts[label_set] = [tagged], counts
-                units.append(unit)
-        return units
-    folders = source["splits"].items() or [(None, ".")]
-    for split, folder in folders:
-        documents = brat.read_folder(raw / corpus / folder, types, source_root=raw)
+    units = []
+    for split, folder in source["splits"].items() or [(None, ".")]:
+        documents = brat.read_folder(raw / corpus / folder, source["entity_types"], source_root=raw)
         for document in progress(documents, desc=f"{corpus} {split or ''}".strip(), unit="doc"):
             unit = Unit(f"{folder}/{document.id}", split, document.id)
             for label_set, mapping in label_sets.items():
@@ -126,15 +137,14 @@ def drop_repeated_documents(units: list[Unit]) -> tuple[list[Unit], list[Unit]]:
     return kept, [u for u in units if u.doc is not None and first_seen[u.doc] is not u]
 
 
-def split_statistics(units: list[Unit], label_set: str) -> dict:
-    """Documents, sentences, tokens, entities per type and conversion counts."""
+def split_statistics(units: list[Unit], label_set: str, has_documents: bool) -> dict:
+    """Documents (``None`` where unrecorded), sentences, tokens, entities per type, conversion counts."""
     sentences = [s for unit in units for s in unit.sentences[label_set]]
-    documents = {s.doc for s in sentences if s.doc is not None}
     conversion: Counter = Counter()
     for unit in units:
         conversion.update(unit.counts[label_set])
     return {
-        "documents": len(documents) if documents else None,
+        "documents": len({unit.doc for unit in units}) if has_documents else None,
         "sentences": len(sentences),
         "tokens": sum(len(s.tokens) for s in sentences),
         "entities": dict(sorted(spans.sentence_entities(sentences).items())),
@@ -148,6 +158,7 @@ def prepare_corpus(corpus: str, params: DataParams) -> dict:
     source = corpus_sources()[corpus]
     label_sets = load_label_sets(corpus, params)
     default = next(iter(label_sets))
+    read_units = _tsv_units if source["format"] == "tsv" else _brat_units
     units, repeated = drop_repeated_documents(read_units(corpus, params, label_sets))
     assignment = splits.assign_splits(
         {unit.id: unit.official_split for unit in units},
@@ -182,7 +193,7 @@ def prepare_corpus(corpus: str, params: DataParams) -> dict:
             for name, members in by_split.items():
                 sentences = [s for unit in members for s in unit.sentences[label_set]]
                 (out / label_set / f"{name}.jsonl").write_text(write_jsonl(sentences), "utf-8")
-                per_split[name] = split_statistics(members, label_set)
+                per_split[name] = split_statistics(members, label_set, source["format"] == "brat")
             types = sorted(set(mapping.values()) if mapping else source["entity_types"])
             stats["label_sets"][label_set] = {"types": types, "splits": per_split}
         (out / "stats.json").write_text(json.dumps(stats, indent=2, ensure_ascii=False) + "\n")

@@ -96,6 +96,23 @@ def test_bad_input_fails_and_leaves_previous_output_untouched(toy_params):
     assert sorted(p.name for p in out.parent.iterdir()) == ["toy-brat"]  # no temporary leftovers
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("Illness: Disease\n", "expected a mapping"),
+        ("Illness: [Disease]\nSickness: [Disease]\n", "mapped twice"),
+        ("Illness: [Diseas]\n", "'Diseas' is not a toy-brat entity type"),
+    ],
+)
+def test_bad_label_mapping_file_is_refused(toy_params, content, message):
+    mapping = Path(toy_params.label_sets["toy-brat"]["illness"])
+    mapping.write_text(content, "utf-8")
+    with pytest.raises(InputError, match=message) as info:
+        prepare_corpus("toy-brat", toy_params)
+    assert str(info.value).startswith(str(mapping))
+    assert not (Path(toy_params.processed_dir) / "toy-brat").exists()
+
+
 def test_stats_file_records_the_protocol(toy_params):
     prepare_corpus("toy-brat", toy_params)
     stats = json.loads((Path(toy_params.processed_dir) / "toy-brat" / "stats.json").read_text())
