@@ -71,3 +71,18 @@ def spans_to_tags(length: int, spans: list[tuple[int, int, str]]) -> list[str]:
         for i in range(first + 1, end):
             tags[i] = "I-" + kind
     return tags
+
+
+def tag_vocabulary(types: list[str]) -> list[str]:
+    """The tags of a label set: ``O``, then ``B-T`` and ``I-T`` for each type in sorted order."""
+    return ["O", *(f"{prefix}-{kind}" for kind in sorted(types) for prefix in "BI")]
+
+
+def allowed_start(tag: str) -> bool:
+    """Whether ``tag`` may open a sentence (no ``I-`` there)."""
+    return not tag.startswith("I-")
+
+
+def allowed_transition(previous: str, tag: str) -> bool:
+    """Whether ``tag`` may follow ``previous`` in IOB2."""
+    return not tag.startswith("I-") or continues(previous, tag)
