@@ -1,0 +1,80 @@
+"""The ``frozen`` regime's cache of encoder word features.
+
+With the encoder fixed, its word features (one vector per word, from the
+first word piece; :mod:`entity_bert.encoder`) never change, so they are
+computed once per split and stored as float32 in one safetensors file:
+``features`` [all words, hidden] and ``lengths`` [sentences]. The file name
+holds a key derived from the encoder's weights hash, the windowing settings
+and the split file's sha256, so a changed encoder or corpus never reads a
+stale cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import Tensor
+
+from .batching import Example, collate, length_batches
+from .corpus import Sentence
+from .encoder import EncoderSpec, WordEncoder, encode_sentence, fingerprint, load_tokenizer
+from .fileio import sha256_file
+from .progress import progress
+
+
+def cache_key(spec: EncoderSpec, split_file: Path) -> str:
+    """16 hex digits identifying (encoder weights, windowing, split contents)."""
+    windowing = {k: v for k, v in asdict(spec).items() if k != "sha256"}
+    parts = [fingerprint(spec), json.dumps(windowing, sort_keys=True), sha256_file(split_file)]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+@torch.no_grad()
+def compute_features(
+    word_encoder: WordEncoder, tokenizer, sentences: list[Sentence], spec: EncoderSpec, batch_size: int = 32
+) -> list[Tensor]:
+    """Word features of each sentence, [words, hidden], computed in eval mode."""
+    word_encoder.eval()
+    device = next(word_encoder.parameters()).device
+    examples = [
+        Example([0] * len(s.tokens), encoded=encode_sentence(tokenizer, s.tokens, spec)) for s in sentences
+    ]
+    features: list[Tensor | None] = [None] * len(sentences)
+    for indexes in progress(length_batches([len(e) for e in examples], batch_size, None), desc="features"):
+        batch = collate([examples[i] for i in indexes])
+        states = word_encoder(
+            batch["input_ids"].to(device), batch["attention_mask"].to(device), batch["word_index"].to(device)
+        ).cpu()
+        for row, i in enumerate(indexes):
+            features[i] = states[row, : len(examples[i])].clone()
+    return features
+
+
+def cached_features(
+    word_encoder: WordEncoder, spec: EncoderSpec, sentences: list[Sentence], split_file: Path, cache_dir: Path
+) -> list[Tensor]:
+    """The split's word features, from the cache or computed and cached."""
+    path = cache_dir / f"{split_file.stem}-{cache_key(spec, split_file)}.safetensors"
+    if not path.exists():
+        features = compute_features(word_encoder, load_tokenizer(spec), sentences, spec)
+        tensors = {
+            "features": torch.cat(features) if features else torch.zeros(0, word_encoder.output_size),
+            "lengths": torch.tensor([len(f) for f in features], dtype=torch.long),
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        os.close(fd)
+        save_file(tensors, tmp)
+        os.replace(tmp, path)
+    tensors = load_file(path)
+    lengths = tensors["lengths"].tolist()
+    if lengths != [len(s.tokens) for s in sentences]:
+        raise ValueError(f"{path}: cached features do not match the split's sentences")
+    return list(torch.split(tensors["features"], lengths))

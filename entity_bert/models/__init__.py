@@ -1,0 +1,1 @@
+"""Neural models of the study: shared pieces and one module per model family."""

@@ -1,0 +1,88 @@
+"""A neural tagger: input source -> sequence body -> emissions -> softmax or CRF.
+
+Every neural model of the study is one :class:`Tagger`, built from shared
+pieces (:mod:`entity_bert.models.registry` says which):
+
+    x_i = source(sentence)_i        encoder word states, or scratch embeddings
+    u_i = body(x, mask)_i           identity, (Bi)LSTM, Transformer, or Entity-BERT's body
+    emissions_i = W dropout(u_i) + b
+    softmax head: p(y_i | x) = softmax(emissions_i), loss = cross-entropy,
+                  prediction = argmax per word (may be invalid IOB2; scored as is)
+    CRF head:     loss = CRF negative log-likelihood, prediction = constrained Viterbi
+"""
+
+from __future__ import annotations
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..batching import IGNORE
+from ..encoder import WordEncoder
+from .crf import CRF
+
+
+class EncoderSource(nn.Module):
+    """Encoder word states: computed from word-piece windows, or read from the frozen cache."""
+
+    def __init__(self, word_encoder: WordEncoder, frozen: bool) -> None:
+        super().__init__()
+        self.word_encoder = word_encoder
+        self.frozen = frozen
+        self.output_size = word_encoder.output_size
+        if frozen:
+            word_encoder.requires_grad_(False)
+
+    def forward(self, batch: dict[str, Tensor]) -> Tensor:
+        if "features" in batch:
+            return batch["features"]
+        return self.word_encoder(batch["input_ids"], batch["attention_mask"], batch["word_index"])
+
+    def train(self, mode: bool = True) -> EncoderSource:
+        super().train(mode)
+        if self.frozen:  # a frozen encoder never runs with dropout
+            self.word_encoder.eval()
+        return self
+
+
+class Identity(nn.Module):
+    """No body: the classifier reads the source directly (the BERT and BERT-CRF rows)."""
+
+    def __init__(self, input_size: int) -> None:
+        super().__init__()
+        self.output_size = input_size
+
+    def forward(self, x: Tensor, mask: Tensor) -> Tensor:
+        return x
+
+
+class Tagger(nn.Module):
+    """source -> body -> linear emissions -> softmax or CRF."""
+
+    def __init__(
+        self, source: nn.Module, body: nn.Module, tags: list[str], head: str, dropout: float
+    ) -> None:
+        super().__init__()
+        if head not in ("softmax", "crf"):
+            raise ValueError(f"head must be 'softmax' or 'crf', not {head!r}")
+        self.source, self.body = source, body
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(body.output_size, len(tags))
+        self.crf = CRF(tags) if head == "crf" else None
+
+    def emissions(self, batch: dict[str, Tensor]) -> Tensor:
+        x = self.source(batch)
+        return self.classifier(self.dropout(self.body(x, batch["mask"])))
+
+    def loss(self, batch: dict[str, Tensor]) -> Tensor:
+        emissions = self.emissions(batch)
+        if self.crf is not None:
+            return self.crf.nll(emissions, batch["labels"].clamp(min=0), batch["mask"])
+        return F.cross_entropy(emissions.flatten(0, 1), batch["labels"].flatten(), ignore_index=IGNORE)
+
+    def decode(self, batch: dict[str, Tensor]) -> list[list[int]]:
+        emissions = self.emissions(batch)
+        lengths = batch["mask"].sum(dim=1).tolist()
+        if self.crf is not None:
+            return self.crf.decode(emissions, batch["mask"])
+        best = emissions.argmax(dim=-1).tolist()
+        return [row[:n] for row, n in zip(best, lengths, strict=True)]

@@ -1,0 +1,185 @@
+"""The training engine, one for every neural model of the study.
+
+The paper's protocol (section 4.2) is the default: Adam, learning rate 1e-4
+(the layers above the encoder may have their own), cross-entropy or CRF
+negative log-likelihood, validation on dev after every epoch, the best
+checkpoint kept by dev entity F1, at most 30 epochs, early stopping after 3
+epochs without improvement.
+
+Reproducible: one seed sets the initial weights (``torch.manual_seed``) and
+each epoch's batch order (a ``torch.Generator`` seeded by seed and epoch).
+After every epoch the run writes ``last/`` (weights, optimizer, torch's random
+state, progress); a run that is stopped at any point and started again with
+the same configuration resumes from there and ends exactly as an
+uninterrupted run would.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from . import checkpoint
+from .batching import Example, Vocabulary, collate, length_batches
+from .corpus import read_jsonl
+from .encoder import load_tokenizer
+from .features import cached_features
+from .metrics import entity_scores
+from .models.registry import build_tagger, input_kind
+from .models.tagger import Tagger
+from .progress import progress
+from .runs import RunConfig, build_examples, label_tags, load_split, split_file, subset_indexes
+
+
+class Interrupted(Exception):
+    """Raised by ``stop_after_steps`` to simulate a run killed mid-epoch (tests)."""
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def to_device(batch: dict[str, Tensor], device: torch.device) -> dict[str, Tensor]:
+    return {key: value.to(device) for key, value in batch.items()}
+
+
+@torch.no_grad()
+def predict_indexes(
+    model: Tagger, examples: list[Example], batch_size: int, device: torch.device
+) -> list[list[int]]:
+    """Predicted tag indexes of each example, in order."""
+    model.eval()
+    predictions: list[list[int] | None] = [None] * len(examples)
+    for indexes in length_batches([len(e) for e in examples], batch_size, None):
+        batch = to_device(collate([examples[i] for i in indexes]), device)
+        for i, row in zip(indexes, model.decode(batch), strict=True):
+            predictions[i] = row
+    return predictions
+
+
+def dev_scores(model: Tagger, examples: list[Example], tags: list[str], config: RunConfig, device) -> dict:
+    predicted = predict_indexes(model, examples, config.eval_batch_size, device)
+    gold = [[tags[i] for i in e.labels] for e in examples]
+    return entity_scores(gold, [[tags[i] for i in row] for row in predicted])
+
+
+def _optimizer(model: Tagger, config: RunConfig) -> torch.optim.Adam:
+    encoder = [
+        p for n, p in model.named_parameters() if n.startswith("source.word_encoder.") and p.requires_grad
+    ]
+    head = [
+        p for n, p in model.named_parameters() if not n.startswith("source.word_encoder.") and p.requires_grad
+    ]
+    groups = [{"params": head, "lr": config.head_lr or config.lr}]
+    if encoder:
+        groups.append({"params": encoder, "lr": config.lr})
+    return torch.optim.Adam(groups)
+
+
+class Run:
+    """A run's model, data and training loop, assembled from its configuration."""
+
+    def __init__(self, config: RunConfig) -> None:
+        self.config = config
+        self.device = pick_device(config.device)
+        self.tags = label_tags(config)
+        self.kind = input_kind(config.model.name)
+        self.vocabulary = None
+        if self.kind == "words":
+            path = config.checkpoint_dir / "vocabulary.json"
+            self.vocabulary = (
+                Vocabulary.load(path) if path.exists() else Vocabulary.build(load_split(config, "train"))
+            )
+        torch.manual_seed(config.seed)
+        self.model = build_tagger(config.model, self.tags, config.regime, config.encoder, self.vocabulary)
+        self.model.to(self.device)
+        self.tokenizer = load_tokenizer(config.encoder) if self.kind == "encoder" else None
+
+    def examples(self, split: str, cached: bool) -> list[Example]:
+        """A split's examples; with ``cached``, the frozen regime's cached encoder features."""
+        sentences = read_jsonl(split_file(self.config, split))
+        chosen = subset_indexes(self.config, split, len(sentences))
+        config = self.config
+        examples = build_examples(
+            [sentences[i] for i in chosen],
+            self.tags,
+            self.kind,
+            config.encoder,
+            self.vocabulary,
+            self.tokenizer,
+        )
+        if cached:
+            cache = Path(config.features_dir) / config.corpus / config.label_set
+            encoder = self.model.source.word_encoder
+            features = cached_features(encoder, config.encoder, sentences, split_file(config, split), cache)
+            for example, i in zip(examples, chosen, strict=True):
+                example.features, example.encoded = features[i], None
+        return examples
+
+    def train(self, stop_after_steps: int | None = None) -> dict:
+        """Train (or resume) to the end; return the training state (history, best epoch, time)."""
+        config, model = self.config, self.model
+        folder = config.checkpoint_dir
+        _claim(folder, config)
+        if self.vocabulary is not None:
+            self.vocabulary.save(folder / "vocabulary.json")
+        optimizer = _optimizer(model, config)
+        state = {
+            "epoch": 0,
+            "best_f1": -1.0,
+            "best_epoch": 0,
+            "bad_epochs": 0,
+            "history": [],
+            "training_s": 0.0,
+        }
+        if (folder / "last" / "state.json").exists():
+            state = checkpoint.resume(folder / "last", model, optimizer)
+        frozen = config.regime == "frozen"
+        train, dev = self.examples("train", frozen), self.examples("dev", frozen)
+        steps = 0
+        while state["epoch"] < config.epochs and state["bad_epochs"] < config.patience:
+            epoch = state["epoch"] + 1
+            started = time.perf_counter()
+            generator = torch.Generator().manual_seed(config.seed * 1000 + epoch)
+            batches = length_batches([len(e) for e in train], config.batch_size, generator)
+            model.train()
+            total = 0.0
+            for indexes in progress(batches, desc=f"epoch {epoch}", unit="batch"):
+                if stop_after_steps is not None and steps == stop_after_steps:
+                    raise Interrupted(f"stopped after {steps} steps")
+                loss = model.loss(to_device(collate([train[i] for i in indexes]), self.device))
+                optimizer.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+                optimizer.step()
+                total += loss.item()
+                steps += 1
+            scores = dev_scores(model, dev, self.tags, config, self.device)
+            f1 = scores["micro"]["f1"]
+            state["training_s"] += time.perf_counter() - started
+            state["history"].append({"epoch": epoch, "loss": total / max(len(batches), 1), "dev_f1": f1})
+            state["epoch"] = epoch
+            if f1 > state["best_f1"]:
+                state.update(best_f1=f1, best_epoch=epoch, bad_epochs=0, best_dev=scores)
+                checkpoint.save(folder / "best", model)
+            else:
+                state["bad_epochs"] += 1
+            checkpoint.save(folder / "last", model, optimizer, state)
+        checkpoint.load_model(model, folder / "best")
+        return state
+
+
+def _claim(folder: Path, config: RunConfig) -> None:
+    """Write the run's configuration, or check that an existing run has the same one."""
+    path = folder / "config.json"
+    content = json.dumps(config.to_dict(), indent=1, sort_keys=True)
+    if path.exists() and path.read_text() != content:
+        raise ValueError(f"{folder} holds a run with another configuration; remove it or change the seed")
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(content)

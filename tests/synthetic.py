@@ -1,0 +1,60 @@
+"""A synthetic clinical corpus written as processed splits, for training tests.
+
+Sentences come from templates with drug and disease names (some of several
+words); dev and test are drawn independently of train. Written in the
+layout of ``entity-bert data prepare`` (``<dir>/synth/all/{train,dev,test}.jsonl``
+and ``stats.json``) so that runs read it like a real corpus.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from entity_bert.corpus import Sentence, write_jsonl
+
+DRUGS = ["aspirin", "heparin", "metformin", "beta blockers", "insulin glargine", "warfarin"]
+DISEASES = ["diabetes", "lung cancer", "sepsis", "heart failure", "asthma", "chronic kidney disease"]
+TEMPLATES = [
+    "The patient took {drug} for {disease} .",
+    "{disease} was treated with {drug} .",
+    "She received {drug} after {disease} was diagnosed .",
+    "No {drug} was given because of {disease} .",
+]
+
+
+def _sentence(rng: random.Random, drugs: list[str], diseases: list[str]) -> Sentence:
+    template = rng.choice(TEMPLATES)
+    slots = {"{drug}": ("Drug", rng.choice(drugs)), "{disease}": ("Disease", rng.choice(diseases))}
+    tokens, tags = [], []
+    for word in template.split():
+        if word.strip(".") in slots:
+            kind, name = slots[word]
+            parts = name.split()
+            tokens += parts
+            tags += [f"B-{kind}"] + [f"I-{kind}"] * (len(parts) - 1)
+        else:
+            tokens.append(word)
+            tags.append("O")
+    offsets, position = [], 0
+    for token in tokens:
+        offsets.append((position, position + len(token)))
+        position += len(token) + 1
+    return Sentence(tokens, tags, offsets, source="synthetic")
+
+
+def write_synthetic_corpus(processed_dir: Path, train: int = 120, dev: int = 30, test: int = 40, seed: int = 0):
+    """Write the synthetic corpus ``synth`` (label set ``all``) under ``processed_dir``."""
+    rng = random.Random(seed)
+    folder = processed_dir / "synth" / "all"
+    folder.mkdir(parents=True)
+    splits = {
+        "train": [_sentence(rng, DRUGS, DISEASES) for _ in range(train)],
+        "dev": [_sentence(rng, DRUGS, DISEASES) for _ in range(dev)],
+        "test": [_sentence(rng, DRUGS, DISEASES) for _ in range(test)],
+    }
+    for name, sentences in splits.items():
+        (folder / f"{name}.jsonl").write_text(write_jsonl(sentences))
+    stats = {"default_label_set": "all", "label_sets": {"all": {"types": ["Disease", "Drug"]}}}
+    (processed_dir / "synth" / "stats.json").write_text(json.dumps(stats))
