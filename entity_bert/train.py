@@ -25,7 +25,7 @@ from torch import Tensor
 
 from . import checkpoint
 from .batching import Example, Vocabulary, collate, length_batches
-from .corpus import read_jsonl
+from .corpus import Sentence, read_jsonl
 from .encoder import load_tokenizer
 from .features import cached_features
 from .metrics import entity_scores
@@ -100,6 +100,13 @@ class Run:
         self.model = build_tagger(config.model, self.tags, config.regime, config.encoder, self.vocabulary)
         self.model.to(self.device)
         self.tokenizer = load_tokenizer(config.encoder) if self.kind == "encoder" else None
+
+    def examples_for(self, sentences: list[Sentence]) -> list[Example]:
+        """Examples in the model's deployable input (encoder windows, or words)."""
+        config = self.config
+        return build_examples(
+            sentences, self.tags, self.kind, config.encoder, self.vocabulary, self.tokenizer
+        )
 
     def examples(self, split: str, cached: bool) -> list[Example]:
         """A split's examples; with ``cached``, the frozen regime's cached encoder features."""

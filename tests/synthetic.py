@@ -44,7 +44,9 @@ def _sentence(rng: random.Random, drugs: list[str], diseases: list[str]) -> Sent
     return Sentence(tokens, tags, offsets, source="synthetic")
 
 
-def write_synthetic_corpus(processed_dir: Path, train: int = 120, dev: int = 30, test: int = 40, seed: int = 0):
+def write_synthetic_corpus(
+    processed_dir: Path, train: int = 120, dev: int = 30, test: int = 40, seed: int = 0
+):
     """Write the synthetic corpus ``synth`` (label set ``all``) under ``processed_dir``."""
     rng = random.Random(seed)
     folder = processed_dir / "synth" / "all"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -93,3 +94,27 @@ def test_console_script_is_installed():
     )
     assert result.returncode == 2
     assert result.stderr == "/nonexistent: no such file or folder\n"
+
+
+def test_train_evaluate_and_predict_from_the_command_line(tmp_path, capsys, monkeypatch):
+    from .synthetic import write_synthetic_corpus
+
+    write_synthetic_corpus(tmp_path / "data" / "processed")
+    monkeypatch.chdir(tmp_path)
+    params = Path(__file__).resolve().parents[1] / "params" / "train.yaml"
+    common = ["--corpus", "synth", "--params", str(params), "--encoder", "tiny-random", "--epochs", "2"]
+    assert main(["train", *common, "--model", "bert-crf", "--regime", "finetune", "--lr", "3e-3"]) == 0
+    out = capsys.readouterr().out
+    assert "synth__all__bert-crf__finetune__seed13: test" in out and "micro" in out
+    run = "checkpoints/synth__all__bert-crf__finetune__seed13"
+    assert main(["evaluate", "--run", run, "--split", "dev", "--out", "dev.json"]) == 0
+    assert json.loads(Path("dev.json").read_text())["split"] == "dev"
+    assert main(["predict", "--run", run, "--out", "test.conll"]) == 0
+    blocks = Path("test.conll").read_text().strip().split("\n\n")
+    assert len(blocks) == 40
+    assert all(len(line.split(" ")) == 3 for block in blocks for line in block.splitlines())
+
+
+def test_evaluate_without_a_trained_run_fails_in_one_line(tmp_path, capsys):
+    assert main(["evaluate", "--run", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.startswith(f"{tmp_path / 'config.json'}: no run configuration")

@@ -1,1 +1,4 @@
 """Neural models of the study: shared pieces and one module per model family."""
+
+# The names every command accepts; models/registry.py says how each is built.
+MODEL_NAMES = ("entity-bert", "bert", "bert-crf", "lstm-crf", "bilstm-crf", "transformer-crf", "crf")

@@ -23,6 +23,7 @@ from torch import nn
 
 from ..batching import Vocabulary
 from ..encoder import EncoderSpec, WordEncoder, load_encoder
+from . import MODEL_NAMES
 from .entity_bert import EntityBertBody
 from .recurrent import RecurrentBody
 from .scratch import ScratchSource, TransformerBody
@@ -31,6 +32,7 @@ from .tagger import EncoderSource, Identity, Tagger
 ENCODER_MODELS = {"entity-bert": "softmax", "bert": "softmax", "bert-crf": "crf"}
 SCRATCH_MODELS = {"lstm-crf": "crf", "bilstm-crf": "crf", "transformer-crf": "crf"}
 MODELS = [*ENCODER_MODELS, *SCRATCH_MODELS, "crf"]
+assert tuple(MODELS) == MODEL_NAMES
 
 
 @dataclass
