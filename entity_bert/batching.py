@@ -45,6 +45,11 @@ class Example:
     def __len__(self) -> int:
         return len(self.labels)
 
+    @property
+    def cost(self) -> int:
+        """What padding is counted in: word pieces for encoder input, else words."""
+        return sum(len(w) for w in self.encoded.windows) if self.encoded is not None else len(self.labels)
+
 
 class Vocabulary:
     """Words (lower-cased) and characters of a training split, for models trained from scratch."""
@@ -76,8 +81,11 @@ class Vocabulary:
         return cls(content["words"], content["chars"])
 
 
-def length_batches(lengths: list[int], batch_size: int, generator: torch.Generator | None) -> list[list[int]]:
-    """Indexes cut into batches of similar lengths; shuffled when a generator is given."""
+def length_batches(
+    examples: list[Example], batch_size: int, generator: torch.Generator | None
+) -> list[list[int]]:
+    """Indexes cut into batches of similar cost; shuffled when a generator is given."""
+    lengths = [e.cost for e in examples]
     order = list(range(len(lengths)))
     if generator is None:  # evaluation: longest first, no shuffling
         order.sort(key=lambda i: -lengths[i])

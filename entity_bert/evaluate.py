@@ -39,7 +39,8 @@ def neural_predictor(run: Run) -> Predictor:
 
     def predict(sentences: list[Sentence]) -> list[list[str]]:
         examples = run.examples_for(sentences)
-        indexes = predict_indexes(run.model, examples, run.config.eval_batch_size, run.device)
+        config = run.config
+        indexes = predict_indexes(run.model, examples, config.eval_batch_size, run.device, config.precision)
         return [[run.tags[i] for i in row] for row in indexes]
 
     return predict

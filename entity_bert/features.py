@@ -45,7 +45,7 @@ def compute_features(
         Example([0] * len(s.tokens), encoded=encode_sentence(tokenizer, s.tokens, spec)) for s in sentences
     ]
     features: list[Tensor | None] = [None] * len(sentences)
-    for indexes in progress(length_batches([len(e) for e in examples], batch_size, None), desc="features"):
+    for indexes in progress(length_batches(examples, batch_size, None), desc="features"):
         batch = collate([examples[i] for i in indexes])
         states = word_encoder(
             batch["input_ids"].to(device), batch["attention_mask"].to(device), batch["word_index"].to(device)

@@ -53,6 +53,7 @@ class RunConfig:
     checkpoints_dir: str = "checkpoints"
     runs_dir: str = "results/runs"
     device: str = "auto"  # auto: CUDA when present, else CPU
+    precision: str = "fp32"  # fp32, or bf16 (autocast mixed precision, for CPUs/GPUs with bf16 units)
 
     def __post_init__(self) -> None:
         if isinstance(self.model, dict):
@@ -64,6 +65,8 @@ class RunConfig:
             self.label_set = (
                 json.loads(stats.read_text("utf-8"))["default_label_set"] if stats.exists() else "all"
             )
+        if self.precision not in ("fp32", "bf16"):
+            raise ValueError(f"precision must be fp32 or bf16, not {self.precision!r}")
         if self.regime not in regimes(self.model.name):
             raise ValueError(
                 f"model {self.model.name!r} trains in {regimes(self.model.name)}, not {self.regime!r}"

@@ -71,7 +71,7 @@ class Tagger(nn.Module):
 
     def emissions(self, batch: dict[str, Tensor]) -> Tensor:
         x = self.source(batch)
-        return self.classifier(self.dropout(self.body(x, batch["mask"])))
+        return self.classifier(self.dropout(self.body(x, batch["mask"]))).float()  # losses in fp32
 
     def loss(self, batch: dict[str, Tensor]) -> Tensor:
         emissions = self.emissions(batch)
