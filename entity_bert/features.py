@@ -4,9 +4,9 @@ With the encoder fixed, its word features (one vector per word, from the
 first word piece; :mod:`entity_bert.encoder`) never change, so they are
 computed once per split and stored as float32 in one safetensors file:
 ``features`` [all words, hidden] and ``lengths`` [sentences]. The file name
-holds a key derived from the encoder's weights hash, the windowing settings
-and the split file's sha256, so a changed encoder or corpus never reads a
-stale cache.
+holds a key derived from the encoder's weights hash, the windowing settings,
+the split file's sha256 and the sentences used (all, or a subset), so a
+changed encoder or corpus never reads a stale cache.
 """
 
 from __future__ import annotations
@@ -27,10 +27,15 @@ from .fileio import atomic_path, sha256_file
 from .progress import progress
 
 
-def cache_key(spec: EncoderSpec, split_file: Path) -> str:
-    """16 hex digits identifying (encoder weights, windowing, split contents)."""
+def cache_key(spec: EncoderSpec, split_file: Path, indexes: list[int]) -> str:
+    """16 hex digits identifying (encoder weights, windowing, split contents, sentences used)."""
     windowing = {k: v for k, v in asdict(spec).items() if k != "sha256"}
-    parts = [fingerprint(spec), json.dumps(windowing, sort_keys=True), sha256_file(split_file)]
+    parts = [
+        fingerprint(spec),
+        json.dumps(windowing, sort_keys=True),
+        sha256_file(split_file),
+        json.dumps(indexes),
+    ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
@@ -56,10 +61,15 @@ def compute_features(
 
 
 def cached_features(
-    word_encoder: WordEncoder, spec: EncoderSpec, sentences: list[Sentence], split_file: Path, cache_dir: Path
+    word_encoder: WordEncoder,
+    spec: EncoderSpec,
+    sentences: list[Sentence],
+    indexes: list[int],
+    split_file: Path,
+    cache_dir: Path,
 ) -> list[Tensor]:
-    """The split's word features, from the cache or computed and cached."""
-    path = cache_dir / f"{split_file.stem}-{cache_key(spec, split_file)}.safetensors"
+    """Word features of ``sentences`` (the split's sentences at ``indexes``), cached."""
+    path = cache_dir / f"{split_file.stem}-{cache_key(spec, split_file, indexes)}.safetensors"
     if not path.exists():
         features = compute_features(word_encoder, load_tokenizer(spec), sentences, spec)
         tensors = {

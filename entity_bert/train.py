@@ -119,23 +119,18 @@ class Run:
 
     def examples(self, split: str, cached: bool) -> list[Example]:
         """A split's examples; with ``cached``, the frozen regime's cached encoder features."""
-        sentences = read_jsonl(split_file(self.config, split))
-        chosen = subset_indexes(self.config, split, len(sentences))
         config = self.config
-        examples = build_examples(
-            [sentences[i] for i in chosen],
-            self.tags,
-            self.kind,
-            config.encoder,
-            self.vocabulary,
-            self.tokenizer,
-        )
+        path = split_file(config, split)
+        sentences = read_jsonl(path)
+        chosen = subset_indexes(config, split, len(sentences))
+        sentences = [sentences[i] for i in chosen]
+        examples = self.examples_for(sentences)
         if cached:
             cache = Path(config.features_dir) / config.corpus / config.label_set
             encoder = self.model.source.word_encoder
-            features = cached_features(encoder, config.encoder, sentences, split_file(config, split), cache)
-            for example, i in zip(examples, chosen, strict=True):
-                example.features, example.encoded = features[i], None
+            features = cached_features(encoder, config.encoder, sentences, chosen, path, cache)
+            for example, vectors in zip(examples, features, strict=True):
+                example.features, example.encoded = vectors, None
         return examples
 
     def train_epoch(
