@@ -18,8 +18,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from .fileio import atomic_directory
-
-FROZEN_PREFIX = "source.word_encoder."
+from .models.tagger import ENCODER_PREFIX
 
 
 def model_tensors(model: nn.Module) -> dict[str, torch.Tensor]:
@@ -28,7 +27,7 @@ def model_tensors(model: nn.Module) -> dict[str, torch.Tensor]:
     return {
         name: tensor.detach().cpu().contiguous()
         for name, tensor in model.state_dict().items()
-        if not (frozen and name.startswith(FROZEN_PREFIX))
+        if not (frozen and name.startswith(ENCODER_PREFIX))
     }
 
 
@@ -36,7 +35,7 @@ def load_model(model: nn.Module, folder: Path) -> None:
     """Load ``model.safetensors`` into ``model`` (a frozen encoder keeps its pretrained weights)."""
     tensors = load_file(folder / "model.safetensors")
     missing, unexpected = model.load_state_dict(tensors, strict=False)
-    missing = [name for name in missing if not name.startswith(FROZEN_PREFIX)]
+    missing = [name for name in missing if not name.startswith(ENCODER_PREFIX)]
     if missing or unexpected:
         raise ValueError(
             f"{folder}: checkpoint does not fit the model (missing {missing}, unexpected {unexpected})"

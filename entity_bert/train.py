@@ -31,7 +31,7 @@ from .encoder import load_tokenizer
 from .features import cached_features
 from .metrics import entity_scores
 from .models.registry import build_tagger, input_kind
-from .models.tagger import Tagger
+from .models.tagger import ENCODER_PREFIX, Tagger
 from .progress import progress
 from .runs import RunConfig, build_examples, label_tags, load_split, split_file, subset_indexes
 
@@ -79,12 +79,9 @@ def dev_scores(model: Tagger, examples: list[Example], tags: list[str], config: 
 
 def make_optimizer(model: Tagger, config: RunConfig) -> torch.optim.Adam:
     """Adam over the trainable parameters; the encoder at ``lr``, the rest at ``head_lr``."""
-    encoder = [
-        p for n, p in model.named_parameters() if n.startswith("source.word_encoder.") and p.requires_grad
-    ]
-    head = [
-        p for n, p in model.named_parameters() if not n.startswith("source.word_encoder.") and p.requires_grad
-    ]
+    trainable = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
+    encoder = [p for name, p in trainable if name.startswith(ENCODER_PREFIX)]
+    head = [p for name, p in trainable if not name.startswith(ENCODER_PREFIX)]
     groups = [{"params": head, "lr": config.head_lr or config.lr}]
     if encoder:
         groups.append({"params": encoder, "lr": config.lr})

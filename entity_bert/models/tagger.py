@@ -20,6 +20,8 @@ from ..batching import IGNORE
 from ..encoder import WordEncoder
 from .crf import CRF
 
+ENCODER_PREFIX = "source.word_encoder."  # parameter names of the pretrained encoder inside a Tagger
+
 
 class EncoderSource(nn.Module):
     """Encoder word states: computed from word-piece windows, or read from the frozen cache."""
