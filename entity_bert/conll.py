@@ -4,7 +4,8 @@ Format: one token a line as ``token<TAB>tag``, an empty line between
 sentences, the last empty line optional. ``\\r\\n`` line ends are accepted.
 Anything else (a line without exactly one tab, an empty token, a tag that is
 not IOB2, a type outside the declared set, bytes that are not UTF-8, an empty
-file) is an :class:`~entity_bert.errors.InputError` naming the line.
+file) is an :class:`~entity_bert.errors.InputError` naming the line. A token
+may not contain whitespace (CoNLL output separates columns by spaces).
 
 An ``I-X`` that does not continue an ``X`` entity is repaired to ``B-X`` and
 counted (see :mod:`entity_bert.iob2`); with ``strict=True`` it is an error.
@@ -81,8 +82,8 @@ def read_tsv(
         if len(fields) != 2:
             raise InputError(path, number, f"expected 'token<TAB>tag', got {len(fields)} field(s)")
         token, tag = fields
-        if not token.strip() or token != token.strip():
-            raise InputError(path, number, f"empty or space-padded token {token!r}")
+        if not token or any(c.isspace() for c in token):
+            raise InputError(path, number, f"empty token, or whitespace in token {token!r}")
         if not iob2.is_tag(tag):
             raise InputError(path, number, f"tag {tag!r} is not IOB2 (O, B-TYPE or I-TYPE)")
         kind = iob2.entity_type(tag)

@@ -122,6 +122,7 @@ def test_known_entity_types_are_accepted(tmp_path):
         ("a\tO\nb\to\n", 2),  # lower-case o
         ("a\tO\n\tO\n", 2),  # empty token
         ("a\tO\n b\tO\n", 2),  # space-padded token
+        ("a\tO\nb c\tO\n", 2),  # whitespace inside a token (would break CoNLL output)
     ],
 )
 def test_malformed_lines_name_path_and_line(tmp_path, content, line):
