@@ -86,6 +86,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_runs_table(args: argparse.Namespace) -> int:
+    from .tables import write_runs_table
+
+    write_runs_table(args.runs, args.out)
+    print(Path(args.out).read_text("utf-8"))
+    return 0
+
+
 def cmd_table1(args: argparse.Namespace) -> int:
     params = _data_params(args)
     write_table1(params.processed_dir, params.corpora, args.out)
@@ -226,6 +234,10 @@ def build_parser() -> argparse.ArgumentParser:
     table1.add_argument("--params", default=DEFAULT_PARAMS, help="data parameters (YAML)")
     table1.add_argument("--out", default="results/tables", help="output folder")
     table1.set_defaults(func=cmd_table1)
+    runs = tables.add_parser("runs", help="one row per run result (results/runs/*.json)")
+    runs.add_argument("--runs", default="results/runs", help="folder of run results")
+    runs.add_argument("--out", default="results/tables/runs.md", help="output Markdown file")
+    runs.set_defaults(func=cmd_runs_table)
 
     train = commands.add_parser("train", help="train a model and evaluate it on the test split")
     train.add_argument("--corpus", required=True, help="a corpus prepared under data/processed")

@@ -154,3 +154,45 @@ def write_table1(processed_dir: str | Path, corpora: list[str], out_dir: str | P
     out = Path(out_dir)
     atomic_write_text(out / "table1_corpus_stats.csv", table1(stats).to_csv(index=False))
     atomic_write_text(out / "table1_corpus_stats.md", table1_markdown(stats))
+
+
+RUN_COLUMNS = {
+    "corpus": "corpus",
+    "label_set": "label set",
+    "split": "split",
+    "model": "model",
+    "regime": "regime",
+    "seed": "seed",
+}
+
+
+def runs_table(runs_dir: str | Path) -> pd.DataFrame:
+    """One row per result JSON under ``runs_dir``: who, quality and efficiency."""
+    rows = []
+    for path in sorted(Path(runs_dir).glob("*.json")):
+        record = json.loads(path.read_text("utf-8"))
+        efficiency = record.get("efficiency", {})
+        micro = record["scores"]["micro"]
+        rows.append(
+            {name: record[key] for key, name in RUN_COLUMNS.items()}
+            | {
+                "precision": micro["precision"],
+                "recall": micro["recall"],
+                "F1": micro["f1"],
+                "token accuracy": record["scores"]["token_accuracy"],
+                "epochs": record.get("epochs_run"),
+                "train sentences": record["config"]["max_train_sentences"] or "all",
+                "parameters (M)": efficiency.get("parameters_m"),
+                "GFLOPs/sentence": efficiency.get("flops_g"),
+                "latency (ms)": efficiency.get("latency_ms"),
+                "training (s)": efficiency.get("training_s"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def write_runs_table(runs_dir: str | Path, out: str | Path) -> None:
+    """The runs table as Markdown (numbers rounded for reading; the JSON files keep them whole)."""
+    frame = runs_table(runs_dir)
+    page = "\n".join([f"# Runs in `{runs_dir}`", "", _markdown(frame.round(4)), ""])
+    atomic_write_text(out, page)

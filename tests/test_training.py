@@ -16,6 +16,7 @@ from entity_bert.encoder import EncoderSpec
 from entity_bert.evaluate import train_and_evaluate
 from entity_bert.models.registry import MODELS, ModelConfig, regimes
 from entity_bert.runs import RunConfig
+from entity_bert.tables import runs_table
 from entity_bert.train import Interrupted, Run
 
 from .synthetic import write_synthetic_corpus
@@ -59,6 +60,8 @@ def test_entity_bert_learns_the_synthetic_corpus(corpus, tmp_path):
     efficiency = saved["efficiency"]
     assert efficiency["parameters_m"] > efficiency["trainable_parameters_m"] * 0.5 > 0
     assert efficiency["flops_g"] > 0 and efficiency["latency_ms"] > 0 and efficiency["training_s"] > 0
+    table = runs_table(tmp_path / "runs")
+    assert len(table) == 1 and table.loc[0, "F1"] == record["scores"]["micro"]["f1"]
 
 
 def test_same_seed_same_metrics_other_seed_other_weights(corpus, tmp_path):
