@@ -1,9 +1,14 @@
-"""Recurrent sequence bodies over padded batches.
+"""Recurrent sequence bodies over padded batches, chosen by name.
 
 :class:`RecurrentBody` runs a bidirectional (or left-to-right) recurrent
-layer over word vectors ``[B, W, D]`` with a mask ``[B, W]``. Padded batches
-are packed (``pack_padded_sequence``), so padding never changes the states of
-real words. The LSTM is PyTorch's ``nn.LSTM`` (the paper's Eq. 4-8):
+layer over word vectors ``[B, W, D]`` with a mask ``[B, W]`` (real words
+first, padding after). Padding never changes the states of real words:
+PyTorch's LSTM and GRU read packed sequences; our own layers scan left to
+right (padding comes after every real word, so it cannot reach them) and
+their right-to-left direction reads each sentence reversed within its own
+length (:func:`reverse_padded`).
+
+The LSTM is PyTorch's ``nn.LSTM`` (the paper's Eq. 4-8):
 
     i_t = sigmoid(W_xi x_t + W_hi h_{t-1} + b_i)          (4)
     f_t = sigmoid(W_xf x_t + W_hf h_{t-1} + b_f)          (5)
@@ -11,23 +16,50 @@ real words. The LSTM is PyTorch's ``nn.LSTM`` (the paper's Eq. 4-8):
     c_t = f_t * c_{t-1} + i_t * tanh(W_xc x_t + W_hc h_{t-1} + b_c)   (7)
     h_t = o_t * tanh(c_t)                                  (8)
 
-Bidirectional: h_t = [h_t(forward); h_t(backward)].
+Bidirectional: h_t = [h_t(left to right); h_t(right to left)].
 """
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-CELLS = {"lstm": nn.LSTM, "gru": nn.GRU}
+PACKED_CELLS = {"lstm": nn.LSTM, "gru": nn.GRU}
+
+
+def reverse_padded(x: Tensor, lengths: Tensor) -> Tensor:
+    """Reverse each row's first ``lengths[b]`` positions of ``x`` [B, W, ...]; padding stays in place."""
+    width = x.shape[1]
+    positions = torch.arange(width, device=x.device).unsqueeze(0)  # [1, W]
+    lengths = lengths.to(x.device).unsqueeze(1)  # [B, 1]
+    index = torch.where(positions < lengths, lengths - 1 - positions, positions)  # [B, W]
+    return x.gather(1, index.view(*index.shape, *([1] * (x.dim() - 2))).expand_as(x))
+
+
+class Bidirectional(nn.Module):
+    """Two left-to-right layers, one reading each sentence reversed; outputs concatenated."""
+
+    def __init__(self, forward_layer: nn.Module, backward_layer: nn.Module) -> None:
+        super().__init__()
+        self.forward_layer, self.backward_layer = forward_layer, backward_layer
+        self.output_size = forward_layer.output_size + backward_layer.output_size
+
+    def forward(self, x: Tensor, mask: Tensor) -> Tensor:
+        lengths = mask.sum(dim=1)
+        ahead = self.forward_layer(x, mask)
+        behind = reverse_padded(self.backward_layer(reverse_padded(x, lengths), mask), lengths)
+        return torch.cat([ahead, behind], dim=-1)
 
 
 class RecurrentBody(nn.Module):
-    """A one-layer recurrent layer over a padded batch; output size ``hidden * directions``."""
+    """A recurrent layer over a padded batch; output size ``hidden * directions``."""
 
     def __init__(self, input_size: int, hidden: int, bidirectional: bool = True, cell: str = "lstm") -> None:
         super().__init__()
-        self.rnn = CELLS[cell](input_size, hidden, batch_first=True, bidirectional=bidirectional)
+        if cell not in PACKED_CELLS:
+            raise ValueError(f"unknown recurrent cell {cell!r} (known: {', '.join(PACKED_CELLS)})")
+        self.rnn = PACKED_CELLS[cell](input_size, hidden, batch_first=True, bidirectional=bidirectional)
         self.output_size = hidden * (2 if bidirectional else 1)
 
     def forward(self, x: Tensor, mask: Tensor) -> Tensor:
