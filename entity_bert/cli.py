@@ -7,6 +7,8 @@
     entity-bert train    --corpus NAME --model NAME --regime finetune|frozen|scratch [options]
     entity-bert evaluate --run CHECKPOINT_DIR [--split test]
     entity-bert predict  --run CHECKPOINT_DIR [--split test] --out FILE.conll
+    entity-bert tune     [--params params/tune.yaml] [--address RAY_ADDRESS]
+    entity-bert bench    [--corpus NAME] [--train-sentences N] [--test-sentences N]
 
 Bad input ends with one line ``FILE:LINE: what is wrong`` on standard error
 and exit status 2.
@@ -117,6 +119,7 @@ TRAIN_OPTIONS = {  # option: (type, help); each overrides params/train.yaml
 MODEL_OPTIONS = {
     "hidden": (int, "LSTM units per direction (paper: 128)"),
     "head": (str, "softmax or crf (default: the model's own)"),
+    "cell": (str, "Entity-BERT's recurrent layer: lstm, gru, sru, indrnn, gfrnn"),
     "dropout": (float, "dropout before the classifier"),
 }
 
@@ -185,6 +188,18 @@ def cmd_predict(args: argparse.Namespace) -> int:
         lines.append("")
     atomic_write_text(args.out, "\n".join(lines))
     print(f"wrote {len(sentences)} sentences to {args.out} (token gold predicted, conlleval format)")
+    return 0
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    from .tune import TuneSettings, run_grid
+
+    settings = TuneSettings.load(args.params)
+    if args.corpus:
+        settings.corpus = args.corpus
+    table = run_grid(settings, args.address)
+    print(table.to_string(index=False))
+    print(f"written to {settings.tables_dir}/grid_search.csv and .md, {settings.figures_dir}/grid_search.png")
     return 0
 
 
@@ -260,6 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--split", default="test", choices=["train", "dev", "test"], help="which split")
         sub.add_argument("--out", required=name == "predict", help="output file")
         sub.set_defaults(func=cmd_evaluate if name == "evaluate" else cmd_predict)
+
+    tune = commands.add_parser("tune", help="grid search with Ray Tune (resumes an interrupted sweep)")
+    tune.add_argument("--params", default="params/tune.yaml", help="grid and settings (YAML)")
+    tune.add_argument("--corpus", help="override the corpus of the params file")
+    tune.add_argument("--address", help="an existing Ray cluster (default: $RAY_ADDRESS, else a local Ray)")
+    tune.set_defaults(func=cmd_tune)
 
     bench = commands.add_parser(
         "bench", help="Entity-BERT against HF pipeline and Trainer (figures and ratios)"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -156,8 +157,13 @@ class Run:
             total += loss.item()
         return total / max(len(batches), 1)
 
-    def train(self, stop_after_steps: int | None = None) -> dict:
-        """Train (or resume) to the end; return the training state (history, best epoch, time)."""
+    def train(
+        self, stop_after_steps: int | None = None, on_epoch: Callable[[dict], None] | None = None
+    ) -> dict:
+        """Train (or resume) to the end; return the training state (history, best epoch, time).
+
+        ``on_epoch`` is called with the state after every epoch (the grid search reports it).
+        """
         config, model = self.config, self.model
         folder = config.checkpoint_dir
         _claim(folder, config)
@@ -193,6 +199,8 @@ class Run:
             else:
                 state["bad_epochs"] += 1
             checkpoint.save(folder / "last", model, optimizer, state)
+            if on_epoch is not None:
+                on_epoch(state)
         checkpoint.load_model(model, folder / "best")
         return state
 

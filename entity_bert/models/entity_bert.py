@@ -5,6 +5,7 @@ the encoder (BERT) state of word j, its first word piece (the paper's Eq. 1-3
 describe BERT's own self-attention; we use BERT as it is). Then:
 
     h_i = BiLSTM(e_1..e_n)_i in R^{d_h}, d_h = 2 * hidden      Eq. 4-8, both directions
+                                                     (the ablation swaps in GRU, SRU, IndRNN, GF-RNN)
 
 Cross-attention between the LSTM states and the encoder states (the paper's
 Eq. 9-11, written there for image and text, taken here for the two views of
@@ -40,7 +41,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from .recurrent import RecurrentBody
+from .recurrent import recurrent_layer
 
 NEG = -1e4  # score of masked positions (finite, so that gradients stay finite)
 
@@ -50,7 +51,7 @@ class EntityBertBody(nn.Module):
 
     def __init__(self, input_size: int, hidden: int = 128, cell: str = "lstm") -> None:
         super().__init__()
-        self.recurrent = RecurrentBody(input_size, hidden, bidirectional=True, cell=cell)
+        self.recurrent = recurrent_layer(cell, input_size, hidden, bidirectional=True)
         size = self.recurrent.output_size
         self.bilinear = nn.Parameter(torch.empty(size, input_size))  # W_a
         nn.init.xavier_uniform_(self.bilinear)

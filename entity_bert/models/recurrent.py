@@ -1,5 +1,10 @@
 """Recurrent sequence bodies over padded batches, chosen by name.
 
+Cells: ``lstm`` and ``gru`` (PyTorch's), ``sru`` (Lei et al. 2018),
+``indrnn`` (Li et al. 2018) and ``gfrnn`` (Chung et al. 2015), the last three
+our own modules (``sru.py``, ``indrnn.py``, ``gfrnn.py``, each stating its
+equations); :func:`recurrent_layer` builds any of them, bidirectional or not.
+
 :class:`RecurrentBody` runs a bidirectional (or left-to-right) recurrent
 layer over word vectors ``[B, W, D]`` with a mask ``[B, W]`` (real words
 first, padding after). Padding never changes the states of real words:
@@ -21,11 +26,15 @@ Bidirectional: h_t = [h_t(left to right); h_t(right to left)].
 
 from __future__ import annotations
 
+import importlib
+
 import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 PACKED_CELLS = {"lstm": nn.LSTM, "gru": nn.GRU}
+OWN_CELLS = {"sru": "sru:SRU", "indrnn": "indrnn:IndRNN", "gfrnn": "gfrnn:GatedFeedbackRNN"}
+CELLS = (*PACKED_CELLS, *OWN_CELLS)
 
 
 def reverse_padded(x: Tensor, lengths: Tensor) -> Tensor:
@@ -68,3 +77,16 @@ class RecurrentBody(nn.Module):
         output, _ = self.rnn(packed)
         output, _ = pad_packed_sequence(output, batch_first=True, total_length=x.shape[1])
         return output
+
+
+def recurrent_layer(cell: str, input_size: int, hidden: int, bidirectional: bool = True) -> nn.Module:
+    """The recurrent layer named ``cell`` (one of :data:`CELLS`), over padded batches."""
+    if cell in PACKED_CELLS:
+        return RecurrentBody(input_size, hidden, bidirectional, cell)
+    if cell not in OWN_CELLS:
+        raise ValueError(f"unknown recurrent cell {cell!r} (known: {', '.join(CELLS)})")
+    module, name = OWN_CELLS[cell].split(":")
+    layer = getattr(importlib.import_module(f"{__package__}.{module}"), name)
+    if not bidirectional:
+        return layer(input_size, hidden)
+    return Bidirectional(layer(input_size, hidden), layer(input_size, hidden))

@@ -25,7 +25,7 @@ from ..batching import Vocabulary
 from ..encoder import EncoderSpec, WordEncoder, load_encoder
 from . import MODEL_NAMES
 from .entity_bert import EntityBertBody
-from .recurrent import RecurrentBody
+from .recurrent import recurrent_layer
 from .scratch import ScratchSource, TransformerBody
 from .tagger import EncoderSource, Identity, Tagger
 
@@ -42,6 +42,7 @@ class ModelConfig:
     name: str = "entity-bert"
     head: str | None = None  # softmax | crf; default: the model's own
     hidden: int = 128  # recurrent units per direction (the paper's best: 128)
+    cell: str = "lstm"  # recurrent layer of Entity-BERT and BiLSTM-CRF: lstm, gru, sru, indrnn, gfrnn
     dropout: float = 0.1
     word_dim: int = 100
     char_dim: int = 30
@@ -85,7 +86,7 @@ def build_tagger(
         source = ScratchSource(vocabulary, config.word_dim, config.char_dim, config.char_filters, use_chars)
     size = source.output_size
     if config.name == "entity-bert":
-        body: nn.Module = EntityBertBody(size, config.hidden)
+        body: nn.Module = EntityBertBody(size, config.hidden, config.cell)
     elif config.name in ("bert", "bert-crf"):
         body = Identity(size)
     elif config.name == "transformer-crf":
@@ -93,6 +94,6 @@ def build_tagger(
             size, config.transformer_size, config.transformer_layers, config.transformer_heads, config.dropout
         )
     else:
-        body = RecurrentBody(size, config.hidden, bidirectional=config.name == "bilstm-crf")
+        body = recurrent_layer(config.cell, size, config.hidden, bidirectional=config.name == "bilstm-crf")
     head = config.head or {**ENCODER_MODELS, **SCRATCH_MODELS}[config.name]
     return Tagger(source, body, tags, head, config.dropout)

@@ -1,0 +1,48 @@
+"""``entity-bert tune``: a small grid on a local Ray, a retried failure, and a resumed sweep."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from entity_bert.tune import TuneSettings, run_grid
+
+from .synthetic import write_synthetic_corpus
+
+
+def _trial_starts(storage) -> int:
+    """How many times trials have started (one params.json per trial folder)."""
+    return sum(1 for _ in storage.rglob("params.json"))
+
+
+@pytest.mark.slow
+def test_grid_runs_retries_a_failure_and_resumes_without_rerunning(tmp_path):
+    write_synthetic_corpus(tmp_path / "processed")
+    settings = TuneSettings(
+        corpus="synth",
+        grid={"lr": [1e-3, 1e-2], "hidden": [8], "batch_size": [16], "epochs": [2]},
+        encoder={"name": "tiny-random"},
+        storage=str(tmp_path / "tune"),
+        processed_dir=str(tmp_path / "processed"),
+        features_dir=str(tmp_path / "features"),
+        tables_dir=str(tmp_path / "tables"),
+        figures_dir=str(tmp_path / "figures"),
+        inject_failure=[1e-2, 8, 16, 2],
+    )
+    table = run_grid(settings)
+    assert len(table) == 2 and set(table.status) == {"ok"}  # the injected failure was retried
+    assert list(table.epochs_run) == [2, 2]
+    assert table.best_dev_f1.between(0, 1).all()
+    assert (tmp_path / "tune" / "failed-once-0.01-8").exists()
+    assert (tmp_path / "tables" / "grid_search.csv").exists()
+    assert (tmp_path / "figures" / "grid_search.png").stat().st_size > 0
+    results = sorted((tmp_path / "tune" / "grid").glob("*/result.json"))
+    assert len(results) == 2
+    lines_before = [len(p.read_text().splitlines()) for p in results]
+
+    again = run_grid(settings)  # a resumed sweep: both trials are done, nothing runs again
+    assert again.best_dev_f1.tolist() == table.best_dev_f1.tolist()
+    assert [len(p.read_text().splitlines()) for p in results] == lines_before
+    best = json.loads(results[0].read_text().splitlines()[-1])
+    assert best["epoch"] == 2
