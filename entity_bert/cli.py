@@ -7,6 +7,7 @@
     entity-bert train    --corpus NAME --model NAME --regime finetune|frozen|scratch [options]
     entity-bert evaluate --run CHECKPOINT_DIR [--split test]
     entity-bert predict  --run CHECKPOINT_DIR [--split test] --out FILE.conll
+    entity-bert ablation [--params params/ablation.yaml]
     entity-bert tune     [--params params/tune.yaml] [--address RAY_ADDRESS]
     entity-bert bench    [--corpus NAME] [--train-sentences N] [--test-sentences N]
 
@@ -191,6 +192,17 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ablation(args: argparse.Namespace) -> int:
+    from .ablation import AblationSettings, run_ablation
+    from .tables import write_table6
+
+    settings = AblationSettings.load(args.params)
+    frame = write_table6(run_ablation(settings), args.out)
+    print(frame[frame.source == "measured"].drop(columns="source").round(4).to_string(index=False))
+    print(f"written to {args.out}/table6_rnn_ablation.csv and .md")
+    return 0
+
+
 def cmd_tune(args: argparse.Namespace) -> int:
     from .tune import TuneSettings, run_grid
 
@@ -275,6 +287,11 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--split", default="test", choices=["train", "dev", "test"], help="which split")
         sub.add_argument("--out", required=name == "predict", help="output file")
         sub.set_defaults(func=cmd_evaluate if name == "evaluate" else cmd_predict)
+
+    ablation = commands.add_parser("ablation", help="Table 6: Entity-BERT with each recurrent layer")
+    ablation.add_argument("--params", default="params/ablation.yaml", help="corpora, cells, seeds (YAML)")
+    ablation.add_argument("--out", default="results/tables", help="where Table 6 goes")
+    ablation.set_defaults(func=cmd_ablation)
 
     tune = commands.add_parser("tune", help="grid search with Ray Tune (resumes an interrupted sweep)")
     tune.add_argument("--params", default="params/tune.yaml", help="grid and settings (YAML)")

@@ -56,6 +56,8 @@ def _record(config: RunConfig, split: str, scores: dict, extra: dict) -> dict:
         "split": split,
         "label_set": config.label_set,
         "model": config.model.name,
+        "variant": config.variant,
+        "cell": config.model.cell,
         "regime": config.regime,
         "seed": config.seed,
         "scores": scores,

@@ -24,7 +24,7 @@ from . import iob2
 from .batching import Example, Vocabulary
 from .corpus import Sentence, read_jsonl
 from .encoder import EncoderSpec, encode_sentence, load_tokenizer
-from .models.registry import ModelConfig, regimes
+from .models.registry import ModelConfig, default_head, regimes
 
 SUBSET_SEED = 0  # the same subset for every run seed, so that seeds compare like with like
 
@@ -74,7 +74,17 @@ class RunConfig:
 
     @property
     def name(self) -> str:
-        return f"{self.corpus}__{self.label_set}__{self.model.name}__{self.regime}__seed{self.seed}"
+        return f"{self.corpus}__{self.label_set}__{self.variant}__{self.regime}__seed{self.seed}"
+
+    @property
+    def variant(self) -> str:
+        """The model's name, with its recurrent cell and head when not its own (``entity-bert-gru+crf``)."""
+        variant = self.model.name
+        if self.model.cell != "lstm" and self.model.name in ("entity-bert", "bilstm-crf"):
+            variant += f"-{self.model.cell}"
+        if self.model.head is not None and self.model.head != default_head(self.model.name):
+            variant += f"+{self.model.head}"
+        return variant
 
     @property
     def checkpoint_dir(self) -> Path:

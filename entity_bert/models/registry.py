@@ -62,6 +62,11 @@ def regimes(name: str) -> list[str]:
     return ["finetune", "frozen"] if name in ENCODER_MODELS else ["scratch"]
 
 
+def default_head(name: str) -> str:
+    """The head a model has unless told otherwise."""
+    return {**ENCODER_MODELS, **SCRATCH_MODELS, "crf": "crf"}[name]
+
+
 def input_kind(name: str) -> str:
     """``encoder``, ``words`` or ``features`` (the feature CRF)."""
     return "encoder" if name in ENCODER_MODELS else "words" if name in SCRATCH_MODELS else "features"
@@ -95,5 +100,5 @@ def build_tagger(
         )
     else:
         body = recurrent_layer(config.cell, size, config.hidden, bidirectional=config.name == "bilstm-crf")
-    head = config.head or {**ENCODER_MODELS, **SCRATCH_MODELS}[config.name]
+    head = config.head or default_head(config.name)
     return Tagger(source, body, tags, head, config.dropout)

@@ -1,0 +1,73 @@
+"""``entity-bert ablation``: the paper's Table 6, Entity-BERT with each recurrent layer.
+
+The paper replaces Entity-BERT's LSTM by a GRU, an SRU, an IndRNN and a gated
+feedback RNN (Table 6). We train Entity-BERT with each of the five layers
+(:mod:`entity_bert.models.recurrent`) through the one training engine, on the
+corpora and seeds of ``params/ablation.yaml``, in the ``frozen`` regime by
+default (cached encoder features: a run costs seconds to minutes on a CPU).
+Runs whose result already exists with the same configuration are not run
+again, so an interrupted ablation resumes. Table 6 is then built from the
+result JSONs (:func:`entity_bert.tables.write_table6`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .runs import RunConfig, load_defaults
+
+
+@dataclass
+class AblationSettings:
+    corpora: list[str] = field(default_factory=lambda: ["maccrobat2020", "ncbi-disease"])
+    cells: list[str] = field(default_factory=lambda: ["lstm", "gru", "sru", "indrnn", "gfrnn"])
+    seeds: list[int] = field(default_factory=lambda: [13, 14, 15])
+    regime: str = "frozen"
+    overrides: dict = field(default_factory=dict)  # any RunConfig setting, e.g. lr, max_train_sentences
+    train_params: str = "params/train.yaml"
+
+    @classmethod
+    def load(cls, path: str | Path) -> AblationSettings:
+        return cls(**yaml.safe_load(Path(path).read_text("utf-8"))["ablation"])
+
+
+def ablation_configs(settings: AblationSettings) -> list[RunConfig]:
+    """Every run of the ablation: corpus x cell x seed."""
+    defaults = load_defaults(settings.train_params)
+    configs = []
+    for corpus in settings.corpora:
+        for cell in settings.cells:
+            for seed in settings.seeds:
+                content = {
+                    **defaults,
+                    **settings.overrides,
+                    "corpus": corpus,
+                    "regime": settings.regime,
+                    "seed": seed,
+                }
+                content["model"] = {**defaults.get("model", {}), "name": "entity-bert", "cell": cell}
+                configs.append(RunConfig.from_dict(content))
+    return configs
+
+
+def is_done(config: RunConfig) -> bool:
+    """Whether the run's result exists, with this very configuration."""
+    path = config.result_path
+    return path.exists() and json.loads(path.read_text("utf-8"))["config"] == config.to_dict()
+
+
+def run_ablation(settings: AblationSettings) -> list[dict]:
+    """Train and evaluate every ablation run not done yet; return all their results."""
+    from .evaluate import train_and_evaluate
+
+    records = []
+    for config in ablation_configs(settings):
+        if is_done(config):
+            records.append(json.loads(config.result_path.read_text("utf-8")))
+        else:
+            records.append(train_and_evaluate(config))
+    return records
