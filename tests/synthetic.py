@@ -17,21 +17,21 @@ from entity_bert.corpus import Sentence, write_jsonl
 DRUGS = ["aspirin", "heparin", "metformin", "beta blockers", "insulin glargine", "warfarin"]
 DISEASES = ["diabetes", "lung cancer", "sepsis", "heart failure", "asthma", "chronic kidney disease"]
 TEMPLATES = [
-    "The patient took {drug} for {disease} .",
-    "{disease} was treated with {drug} .",
-    "She received {drug} after {disease} was diagnosed .",
-    "No {drug} was given because of {disease} .",
+    "The patient took {Drug} for {Disease} .",
+    "{Disease} was treated with {Drug} .",
+    "She received {Drug} after {Disease} was diagnosed .",
+    "No {Drug} was given because of {Disease} .",
 ]
 
 
-def _sentence(rng: random.Random, drugs: list[str], diseases: list[str]) -> Sentence:
-    template = rng.choice(TEMPLATES)
-    slots = {"{drug}": ("Drug", rng.choice(drugs)), "{disease}": ("Disease", rng.choice(diseases))}
-    tokens, tags = [], []
+def fill_template(template: str, names: dict[str, str]) -> Sentence:
+    """A tagged sentence: each ``{Type}`` slot of ``template`` becomes the entity ``names[Type]``."""
+    tokens: list[str] = []
+    tags: list[str] = []
     for word in template.split():
-        if word.strip(".") in slots:
-            kind, name = slots[word]
-            parts = name.split()
+        kind = word[1:-1] if word.startswith("{") and word.endswith("}") else None
+        if kind in names:
+            parts = names[kind].split()
             tokens += parts
             tags += [f"B-{kind}"] + [f"I-{kind}"] * (len(parts) - 1)
         else:
@@ -42,6 +42,11 @@ def _sentence(rng: random.Random, drugs: list[str], diseases: list[str]) -> Sent
         offsets.append((position, position + len(token)))
         position += len(token) + 1
     return Sentence(tokens, tags, offsets, source="synthetic")
+
+
+def _sentence(rng: random.Random, drugs: list[str], diseases: list[str]) -> Sentence:
+    template = rng.choice(TEMPLATES)
+    return fill_template(template, {"Drug": rng.choice(drugs), "Disease": rng.choice(diseases)})
 
 
 def write_synthetic_corpus(

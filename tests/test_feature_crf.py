@@ -23,6 +23,8 @@ from entity_bert.models.feature_crf import (
     word_features,
 )
 
+from .synthetic import fill_template
+
 # ---------------------------------------------------------------- features
 
 
@@ -130,22 +132,7 @@ TEMPLATES = [
 
 def generate(template: str, drug: str, disease: str) -> Sentence:
     """One sentence from a template: each ``{Type}`` slot becomes a tagged, possibly multi-word, entity."""
-    tokens: list[str] = []
-    tags: list[str] = []
-    for word in template.split():
-        if word in ("{Drug}", "{Disease}"):
-            kind = word[1:-1]
-            name = (drug if kind == "Drug" else disease).split()
-            tokens += name
-            tags += [f"B-{kind}"] + [f"I-{kind}"] * (len(name) - 1)
-        else:
-            tokens.append(word)
-            tags.append("O")
-    offsets, start = [], 0
-    for token in tokens:
-        offsets.append((start, start + len(token)))
-        start += len(token) + 1
-    return Sentence(tokens, tags, offsets, source="synthetic")
+    return fill_template(template, {"Drug": drug, "Disease": disease})
 
 
 def synthetic_corpus(seed: int = 13) -> tuple[list[Sentence], list[Sentence]]:
