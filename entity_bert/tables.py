@@ -224,6 +224,9 @@ def table6(records: list[dict]) -> pd.DataFrame:
             }
         )
     frame = pd.DataFrame(rows)
+    frame["method"] = pd.Categorical(frame.method, categories=list(CELL_METHODS.values()), ordered=True)
+    frame = frame.sort_values(["corpus", "method", "seed"])
+    frame["method"] = frame.method.astype(str)
     metrics = ["precision", "recall", "accuracy", "f1"]
     grouped = frame.groupby(["corpus", "method"], sort=False)
     ours = grouped[metrics].agg(["mean", "std"])
