@@ -199,7 +199,7 @@ def write_runs_table(runs_dir: str | Path, out: str | Path) -> None:
 
 
 CELL_METHODS = {  # our recurrent layer -> the paper's Table 6 row
-    "lstm": "Entity-BERT with LSTM (ours)",
+    "lstm": "LSTM (Entity-BERT as proposed)",
     "gru": "GRU",
     "sru": "SRU",
     "indrnn": "IndRNN",

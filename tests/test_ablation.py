@@ -34,7 +34,7 @@ def test_every_cell_trains_and_table6_sets_ours_beside_the_claims(tmp_path):
     frame = write_table6(records, tmp_path / "tables")
     measured = frame[frame.source == "measured"].set_index("method")
     assert len(measured) == 5
-    lstm = measured.loc["Entity-BERT with LSTM (ours)"]
+    lstm = measured.loc["LSTM (Entity-BERT as proposed)"]
     assert lstm.seeds == "13 14" and lstm.f1_std >= 0
     assert measured.loc["SRU", "seeds"] == "13"
     claimed = frame[frame.source != "measured"]
