@@ -65,7 +65,7 @@ def _run_config(bench: BenchConfig, precision: str = "fp32"):
         max_train_sentences=bench.train_sentences,
         max_eval_sentences=bench.test_sentences,
         processed_dir=bench.processed_dir,
-        checkpoints_dir="/nonexistent",
+        checkpoints_dir="/nonexistent",  # nothing is saved: the bench only times, it keeps no checkpoint
         precision=precision,
     )
 
@@ -279,11 +279,12 @@ def bench(config: BenchConfig) -> dict:
     }
     out = Path(config.out_dir)
     atomic_write_text(out / "bench.json", json.dumps(result, indent=1) + "\n")
-    atomic_write_text(out / "bench.md", _markdown(result))
+    atomic_write_text(out / "bench.md", format_result(result))
     return result
 
 
-def _markdown(result: dict) -> str:
+def format_result(result: dict) -> str:
+    """The figures and ratios as a Markdown page (also written to ``bench.md``)."""
     config = result["config"]
     lines = [
         "# Benchmark: Entity-BERT against Hugging Face",
@@ -310,7 +311,3 @@ def _markdown(result: dict) -> str:
         f"{100 * result['bf16_tag_agreement_with_fp32']:.2f}% of the words (same weights).",
     ]
     return "\n".join(lines) + "\n"
-
-
-def format_result(result: dict) -> str:
-    return _markdown(result)
