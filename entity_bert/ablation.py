@@ -55,9 +55,17 @@ def ablation_configs(settings: AblationSettings) -> list[RunConfig]:
 
 
 def is_done(config: RunConfig) -> bool:
-    """Whether the run's result exists, with this very configuration."""
+    """Whether the run's result exists, with this very configuration.
+
+    The stored configuration is read back through :class:`RunConfig`, so a
+    setting added since (with a default that keeps the old behaviour) does not
+    make finished runs look different.
+    """
     path = config.result_path
-    return path.exists() and json.loads(path.read_text("utf-8"))["config"] == config.to_dict()
+    if not path.exists():
+        return False
+    stored = json.loads(path.read_text("utf-8"))["config"]
+    return RunConfig.from_dict(stored).to_dict() == config.to_dict()
 
 
 def run_ablation(settings: AblationSettings) -> list[dict]:

@@ -31,7 +31,7 @@ from .corpus import Sentence, read_jsonl
 from .encoder import load_tokenizer
 from .features import cached_features
 from .metrics import entity_scores
-from .models.registry import build_tagger, input_kind
+from .models.registry import build_tagger, caches_features, input_kind
 from .models.tagger import ENCODER_PREFIX, Tagger
 from .progress import progress
 from .runs import RunConfig, build_examples, label_tags, load_split, split_file, subset_indexes
@@ -76,6 +76,13 @@ def dev_scores(model: Tagger, examples: list[Example], tags: list[str], config: 
     predicted = predict_indexes(model, examples, config.eval_batch_size, device, config.precision)
     gold = [[tags[i] for i in e.labels] for e in examples]
     return entity_scores(gold, [[tags[i] for i in row] for row in predicted])
+
+
+def fit_support(model: Tagger, train: list[Example], config: RunConfig, device: torch.device) -> None:
+    """Models that label by the training data (CONTaiNER's nearest neighbours) re-read it before decoding."""
+    fit = getattr(model, "fit_support", None)
+    if fit is not None:
+        fit(train, config.eval_batch_size, device)
 
 
 def make_optimizer(model: Tagger, config: RunConfig) -> torch.optim.Adam:
@@ -180,14 +187,15 @@ class Run:
         }
         if (folder / "last" / "state.json").exists():
             state = checkpoint.resume(folder / "last", model, optimizer)
-        frozen = config.regime == "frozen"
-        train, dev = self.examples("train", frozen), self.examples("dev", frozen)
+        cached = config.regime == "frozen" and caches_features(config.model.name)
+        train, dev = self.examples("train", cached), self.examples("dev", cached)
         steps = 0  # counted from this (possibly resumed) start, for stop_after_steps
         while state["epoch"] < config.epochs and state["bad_epochs"] < config.patience:
             epoch = state["epoch"] + 1
             started = time.perf_counter()
             total = self.train_epoch(train, optimizer, epoch, stop_after_steps, steps)
             steps += math.ceil(len(train) / config.batch_size)
+            fit_support(model, train, config, self.device)
             scores = dev_scores(model, dev, self.tags, config, self.device)
             f1 = scores["micro"]["f1"]
             state["training_s"] += time.perf_counter() - started
