@@ -124,6 +124,7 @@ def collate(examples: list[Example]) -> dict[str, Tensor]:
             offset += len(e.encoded.windows)
         batch.update(input_ids=input_ids, attention_mask=_pad([[1] * len(w) for w in windows], 0))
         batch["word_index"] = _pad(index, 0)
+        batch["word_pieces"] = _pad([e.encoded.piece_counts for e in examples], 0)  # a word's pieces
     else:
         batch["word_ids"] = _pad([e.word_ids for e in examples], Vocabulary.PAD)
         longest = max(len(c) for e in examples for c in e.char_ids)

@@ -106,6 +106,7 @@ class EncodedSentence:
 
     windows: list[list[int]]  # piece ids of each window, [CLS] ... [SEP]
     first_piece: list[tuple[int, int]]  # per word: (window, position in that window)
+    piece_counts: list[int]  # per word: how many pieces it has there (they follow its first piece)
 
 
 def _word_pieces(tokenizer: PreTrainedTokenizerBase, words: list[str]) -> list[list[int]]:
@@ -159,7 +160,7 @@ def encode_sentence(
             key=lambda k: min(word - ranges[k][0], ranges[k][1] - 1 - word),
         )
         first_piece.append((best, positions[best][word]))
-    return EncodedSentence(windows, first_piece)
+    return EncodedSentence(windows, first_piece, [len(p) for p in pieces])
 
 
 class WordEncoder(nn.Module):
