@@ -116,3 +116,12 @@ def test_batches_pad_and_index_words_across_windows(tokenizer):
     first_word_piece = tokenizer("The", add_special_tokens=False)["input_ids"][0]
     assert flat[batch["word_index"][0, 0]] == first_word_piece
     assert flat[batch["word_index"][1, 0]] == first_word_piece
+
+
+def test_batches_give_each_words_pieces_in_its_window(tokenizer):
+    spec = EncoderSpec(window=8, overlap=2)  # several windows: pieces are read in each word's best window
+    batch = collate([Example([0] * len(WORDS), encoded=encode_sentence(tokenizer, WORDS, spec))])
+    flat = batch["input_ids"].flatten().tolist()
+    for w, word in enumerate(WORDS):
+        start, count = batch["word_index"][0, w].item(), batch["word_pieces"][0, w].item()
+        assert flat[start : start + count] == tokenizer(word, add_special_tokens=False)["input_ids"]
