@@ -50,3 +50,22 @@ def test_finished_runs_are_not_run_again(tmp_path, monkeypatch):
     monkeypatch.setattr("entity_bert.evaluate.train_and_evaluate", lambda config: 1 / 0)
     assert run_ablation(settings) == first
     assert len(ablation_configs(settings)) == 1
+
+
+def test_a_setting_added_later_with_its_default_keeps_finished_runs_done(tmp_path):
+    import json
+
+    from entity_bert.ablation import is_done
+
+    write_synthetic_corpus(tmp_path / "processed")
+    settings = _settings(tmp_path)
+    settings.cells, settings.seeds = ["gru"], [13]
+    (config,) = ablation_configs(settings)
+    stored = {"config": config.to_dict()}
+    del stored["config"]["model"]["container_dim"]  # as written before the setting existed
+    config.result_path.parent.mkdir(parents=True)
+    config.result_path.write_text(json.dumps(stored))
+    assert is_done(config)
+    stored["config"]["model"]["hidden"] = 7  # a setting that differs: not done
+    config.result_path.write_text(json.dumps(stored))
+    assert not is_done(config)
