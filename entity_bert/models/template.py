@@ -1,10 +1,420 @@
-"""Template-based NER (Cui et al. 2021): to be written (issue 5)."""
+"""Template-based NER (Cui, Wu, Liu, Yang and Zhang 2021), on a BERT2BERT sequence-to-sequence model.
+
+Cui et al. (2021), "Template-Based Named Entity Recognition Using BART",
+Findings of ACL 2021, arXiv 2106.01760. NER becomes language-model ranking:
+a sequence-to-sequence model reads the sentence X and scores filled
+templates, one per class, for every candidate span x_{i:j}:
+
+    T+_{y_k, x_{i:j}} = "<x_{i:j}> is a <y_k> entity"       one per entity type y_k
+    T-_{x_{i:j}}      = "<x_{i:j}> is not a named entity"   the non-entity template
+
+Type words are a readable form of the type name (``Laboratory_test`` ->
+"laboratory test", ``cell_line`` -> "cell line").
+
+Training (section 3.2). For each gold entity one positive template; for
+randomly sampled non-entity spans of 1..``span_max_words`` words the
+negative template, ``template_negatives`` (1.5, the paper's ratio) of them per
+gold entity. With T = t_1..t_m a filled template, the encoder reading X and
+the decoder teacher-forced on T:
+
+    L = - sum_c log p(t_c | t_1..t_{c-1}, X)                          Eq. 1-3
+
+Inference (section 3.3). Every span of at most ``span_max_words`` words is
+scored with every template:
+
+    f(T_{y_k, x_{i:j}}) = sum_{c=1}^{m} log p(t_c | t_1..t_{c-1}, X)   (the paper's f(T))
+
+and takes the class of its best template; if that is T- it is no entity.
+Entity spans that overlap keep the higher-scoring one (flat decoding,
+:func:`.span_decoding.decode_flat`); spans become IOB2 tags
+(:func:`.span_decoding.spans_to_indexes`).
+
+Cost and how we pay it. Inference runs the decoder over (#spans x (#types
++ 1)) templates per sentence. We encode each sentence once and score all
+templates of all spans that start at the same word as one *tree* in one
+decoder row: ``[CLS]`` then the pieces of up to ``span_max_words`` words (the
+spans' shared prefix, ending at each possible span end), and under every
+span end the trie of the template continuations ("is" -> "a" -> <type>
+-> "entity", "is" -> "not" -> "a" -> "named" -> "entity"). A 4D attention
+mask lets each token see exactly its ancestors and position ids continue
+from the span's end, so every template is scored exactly as if it were
+decoded alone, while the span and "<span> is" are computed once; the
+vocabulary projection runs only at positions that have children. This is
+exact (no approximation), but still costs about (#spans x trie size)
+decoder tokens per sentence: about 130 GFLOPs for an ncbi-disease sentence
+of 32 words with ``span_max_words`` 10 (under 0.1 sentences per second on
+two CPU cores), so CPU runs may lower ``span_max_words``.
+
+Deviations from the paper, and why:
+- No BART weights here. The sequence-to-sequence model is BERT2BERT (Rothe,
+  Narayan and Severyn 2020): the encoder is the shared pretrained encoder
+  (``source.word_encoder.encoder``), the decoder a ``BertLMHeadModel``
+  (causal, with cross-attention) warm-started from the same checkpoint; its
+  cross-attention (and the MLM head's transform, which sentence-transformer
+  checkpoints lack) starts random; its output layer is tied to its own word
+  embeddings. For ``tiny-random`` the decoder is a random BERT of the
+  encoder's shape. Decoder and encoder share the encoder's (uncased
+  WordPiece) tokenizer.
+- ``template_decoder`` (a local BART-like checkpoint) is not implemented:
+  it brings its own encoder and tokenizer, so it could neither share the
+  project's encoder nor read the batches' word pieces; setting it raises
+  ``NotImplementedError``.
+- Templates end without an end-of-sequence token (training and scoring
+  alike), which keeps the trie one token shorter per template.
+- Negatives are sampled per batch (uniformly among its sentences' non-entity
+  spans, from torch's RNG; at least one per batch) rather than once per
+  corpus, so that the ratio holds in every batch and entity-free sentences
+  are seen too. Gold entities longer than ``span_max_words`` still give
+  positive templates in training, but cannot be predicted.
+- A sentence longer than one encoder window is read as the concatenation of
+  its windows' piece states (overlapping pieces twice).
+"""
 
 from __future__ import annotations
 
-from torch import nn
+import math
+import re
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from transformers import BertConfig, BertLMHeadModel, PreTrainedTokenizerBase
+
+from ..encoder import TINY_RANDOM, EncoderSpec, checkpoint_path, load_tokenizer
+from .span_decoding import Span, candidate_spans, decode_flat, gold_spans, spans_to_indexes
+from .tagger import EncoderSource
+
+TOKENS_PER_PASS = 2048  # decoder tokens per forward pass at inference (bounds memory)
 
 
-def build(config, tags: list[str], source: nn.Module, encoder) -> nn.Module:
+# ---------------------------------------------------------------------------------------------- templates
+
+
+def type_words(name: str) -> str:
+    """A readable type name: ``Laboratory_test`` -> "laboratory test", ``CellLine`` -> "cell line"."""
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)
+    return " ".join(re.split(r"[_\-\s]+", spaced)).strip().lower()
+
+
+def template_texts(span: str, types: list[str]) -> list[str]:
+    """The filled templates of a span: one positive per type, then the negative one."""
+    positives = [f"{span} is a {type_words(t)} entity" for t in types]
+    return [*positives, f"{span} is not a named entity"]
+
+
+def template_continuations(tokenizer: PreTrainedTokenizerBase, types: list[str]) -> list[list[int]]:
+    """Piece ids of each template after its span ("is a <type> entity", ..., "is not a named entity")."""
+    texts = [text[len("X ") :] for text in template_texts("X", types)]
+    return [tokenizer(text, add_special_tokens=False)["input_ids"] for text in texts]
+
+
+@dataclass
+class Trie:
+    """The template continuations as a prefix tree: shared first tokens are decoded once."""
+
+    tokens: list[int] = field(default_factory=list)  # node -> piece id
+    parents: list[int] = field(default_factory=list)  # node -> parent node; -1: the span's last piece
+    depths: list[int] = field(default_factory=list)  # node -> distance from the span's last piece
+    paths: list[list[int]] = field(default_factory=list)  # template -> its nodes, in order
+
+    @classmethod
+    def build(cls, templates: list[list[int]]) -> Trie:
+        trie, index = cls(), {}
+        for template in templates:
+            parent, path = -1, []
+            for token in template:
+                if (parent, token) not in index:
+                    index[parent, token] = len(trie.tokens)
+                    trie.tokens.append(token)
+                    trie.parents.append(parent)
+                    trie.depths.append(1 + (trie.depths[parent] if parent >= 0 else 0))
+                parent = index[parent, token]
+                path.append(parent)
+            trie.paths.append(path)
+        return trie
+
+
+# ------------------------------------------------------------------------------------ batches to pieces
+
+
+def sentence_pieces(batch: dict[str, Tensor]) -> list[list[list[int]]]:
+    """Each sentence's words as their piece ids, read from the batch's windows."""
+    flat = batch["input_ids"].flatten().tolist()
+    lengths = batch["mask"].sum(dim=1).tolist()
+    starts, counts = batch["word_index"].tolist(), batch["word_pieces"].tolist()
+    return [
+        [flat[s : s + c] for s, c in zip(starts[b][:n], counts[b][:n], strict=True)]
+        for b, n in enumerate(lengths)
+    ]
+
+
+def span_text_pieces(words: list[list[int]], first: int, end: int) -> list[int]:
+    """The pieces of words ``first..end-1``."""
+    return [piece for word in words[first:end] for piece in word]
+
+
+def ancestor_mask(parents: Tensor) -> Tensor:
+    """[R, T, T] bool: token t may attend to token a iff a is t or an ancestor of t (pointer jumping).
+
+    ``parents`` [R, T] holds each token's parent position, -1 for roots and padding.
+    """
+    rows, length = parents.shape
+    positions = torch.arange(length, device=parents.device).expand(rows, length)
+    jump = torch.where(parents < 0, positions, parents)
+    mask = torch.eye(length, dtype=torch.bool, device=parents.device) | F.one_hot(jump, length).bool()
+    for _ in range(max(1, math.ceil(math.log2(length)))):
+        mask = mask | mask.gather(1, jump.unsqueeze(2).expand(rows, length, length))
+        jump = jump.gather(1, jump)
+    return mask
+
+
+# ------------------------------------------------------------------------------------------- the model
+
+
+@dataclass
+class TreeRow:
+    """One decoder row: the spans starting at one word, and the template trie under each span end."""
+
+    sentence: int
+    ids: list[int]
+    positions: list[int]
+    parents: list[int]
+    spans: list[tuple[int, int]]  # (first, end) of each span scored in this row
+    ends: list[int]  # position of each span's last piece
+    paths: list[list[int]]  # per (span, template): its trie nodes' positions in this row
+
+
+def tree_rows(
+    sentence: int, words: list[list[int]], trie: Trie, max_words: int, start_id: int
+) -> list[TreeRow]:
+    """The rows that score every span of ``words`` of at most ``max_words`` words (one row per start)."""
+    rows = []
+    for first in range(len(words)):
+        ids, positions, parents = [start_id], [0], [-1]
+        spans, ends = [], []
+        for end in range(first + 1, min(first + max_words, len(words)) + 1):
+            for piece in words[end - 1]:
+                parents.append(len(ids) - 1)
+                positions.append(len(ids))
+                ids.append(piece)
+            spans.append((first, end))
+            ends.append(len(ids) - 1)
+        paths = []
+        for last in ends:
+            base = len(ids)
+            ids += trie.tokens
+            parents += [last if p < 0 else base + p for p in trie.parents]
+            positions += [last + d for d in trie.depths]
+            paths += [[base + node for node in path] for path in trie.paths]
+        rows.append(TreeRow(sentence, ids, positions, parents, spans, ends, paths))
+    return rows
+
+
+def _pad(rows: list[list[int]], value: int, device: torch.device) -> Tensor:
+    width = max(len(r) for r in rows)
+    return torch.tensor([r + [value] * (width - len(r)) for r in rows], dtype=torch.long, device=device)
+
+
+def choose_spans(spans: list[tuple[int, int]], scores: Tensor, types: list[str]) -> list[Span]:
+    """Each span's best template (the last column is the negative one), then flat decoding.
+
+    ``scores`` [spans, types + 1] are the templates' f(T).
+    """
+    best, which = scores.max(dim=1)
+    entities = [
+        (score, (first, end, types[k]))
+        for (first, end), score, k in zip(spans, best.tolist(), which.tolist(), strict=True)
+        if k < len(types)
+    ]
+    return decode_flat(entities)
+
+
+class TemplateNER(nn.Module):
+    """BERT2BERT template scoring over candidate spans (Cui et al. 2021)."""
+
+    def __init__(
+        self,
+        source: EncoderSource,
+        decoder: BertLMHeadModel,
+        tokenizer: PreTrainedTokenizerBase,
+        tags: list[str],
+        span_max_words: int,
+        negatives: float,
+    ) -> None:
+        super().__init__()
+        self.source, self.decoder = source, decoder
+        self.tags = tags
+        self.types = [t[2:] for t in tags if t.startswith("B-")]
+        self.templates = template_continuations(tokenizer, self.types)  # the last one is negative
+        self.trie = Trie.build(self.templates)
+        self.start_id = tokenizer.cls_token_id  # the decoder's start token (BERT2BERT)
+        self.span_max_words = span_max_words
+        self.negatives = negatives
+
+    # -- encoder
+
+    def memory(self, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+        """Each sentence's encoder piece states [B, L, d] (its windows concatenated) and their mask."""
+        ids, attention = batch["input_ids"], batch["attention_mask"].bool()
+        states = self.source.word_encoder.encoder(input_ids=ids, attention_mask=attention.long())
+        states = states.last_hidden_state
+        width = ids.shape[1]
+        lengths = batch["mask"].sum(dim=1).tolist()
+        per_sentence = []
+        for b, index in enumerate(batch["word_index"].tolist()):
+            windows = sorted({i // width for i in index[: lengths[b]]})
+            per_sentence.append(torch.cat([states[w][attention[w]] for w in windows]))
+        longest = max(s.shape[0] for s in per_sentence)
+        memory = states.new_zeros(len(per_sentence), longest, states.shape[-1])
+        mask = torch.zeros(len(per_sentence), longest, dtype=torch.bool, device=ids.device)
+        for b, s in enumerate(per_sentence):
+            memory[b, : s.shape[0]], mask[b, : s.shape[0]] = s, True
+        return memory, mask
+
+    def log_probs(self, hidden: Tensor) -> Tensor:
+        """log p(next piece) from decoder states [N, d] (fp32), by the output layer tied to the embeddings."""
+        head = self.decoder.cls.predictions
+        embeddings = self.decoder.bert.embeddings.word_embeddings.weight
+        return F.linear(head.transform(hidden), embeddings, head.bias).float().log_softmax(dim=-1)
+
+    # -- training
+
+    def training_spans(self, batch: dict[str, Tensor]) -> list[tuple[int, int, int, int]]:
+        """(sentence, first, end, template) of the gold entities and of sampled non-entity spans."""
+        chosen, negatives = [], []
+        lengths = batch["mask"].sum(dim=1).tolist()
+        for b, labels in enumerate(batch["labels"].tolist()):
+            gold = gold_spans(labels, self.tags)
+            chosen += [(b, first, end, self.types.index(kind)) for first, end, kind in gold]
+            entities = {(first, end) for first, end, _ in gold}
+            negatives += [
+                (b, first, end, len(self.types))
+                for first, end in candidate_spans(lengths[b], self.span_max_words)
+                if (first, end) not in entities
+            ]
+        wanted = min(len(negatives), max(1, round(self.negatives * len(chosen))))
+        picked = torch.randperm(len(negatives))[:wanted].tolist()  # torch's global RNG
+        return chosen + [negatives[i] for i in sorted(picked)]
+
+    def loss(self, batch: dict[str, Tensor]) -> Tensor:
+        """Teacher-forced cross-entropy of the filled templates, given each sentence (Eq. 1-3)."""
+        memory, memory_mask = self.memory(batch)
+        words = sentence_pieces(batch)
+        examples = self.training_spans(batch)
+        targets = [
+            span_text_pieces(words[b], first, end) + self.templates[k] for b, first, end, k in examples
+        ]
+        device = memory.device
+        inputs = _pad([[self.start_id, *t[:-1]] for t in targets], 0, device)
+        labels = _pad(targets, -100, device)
+        sentence = torch.tensor([b for b, *_ in examples], device=device)
+        hidden = self.decoder.bert(
+            input_ids=inputs,
+            attention_mask=(labels != -100).long(),
+            encoder_hidden_states=memory[sentence],
+            encoder_attention_mask=memory_mask[sentence].long(),
+        ).last_hidden_state
+        scored = labels != -100
+        return F.nll_loss(self.log_probs(hidden[scored]), labels[scored])
+
+    # -- inference
+
+    def template_scores(self, batch: dict[str, Tensor]) -> list[tuple[list[tuple[int, int]], Tensor]]:
+        """For each sentence: its candidate spans and their templates' f(T) [spans, types + 1]."""
+        memory, memory_mask = self.memory(batch)
+        words = sentence_pieces(batch)
+        rows = [
+            row
+            for b, sentence in enumerate(words)
+            for row in tree_rows(b, sentence, self.trie, self.span_max_words, self.start_id)
+        ]
+        scores = [self.score_rows(chunk, memory, memory_mask) for chunk in _chunks(rows)]
+        flat = torch.cat(scores).view(-1, len(self.templates)) if scores else memory.new_zeros(0, 1)
+        results, offset = [], 0
+        for b in range(len(words)):
+            spans = [span for row in rows if row.sentence == b for span in row.spans]
+            results.append((spans, flat[offset : offset + len(spans)]))
+            offset += len(spans)
+        return results
+
+    def score_rows(self, rows: list[TreeRow], memory: Tensor, memory_mask: Tensor) -> Tensor:
+        """f(T) of every (span, template) of ``rows``, in their order."""
+        device = memory.device
+        ids = _pad([r.ids for r in rows], 0, device)
+        parents = _pad([r.parents for r in rows], -1, device)
+        sentence = torch.tensor([r.sentence for r in rows], device=device)
+        hidden = self.decoder.bert(
+            input_ids=ids,
+            attention_mask=ancestor_mask(parents).unsqueeze(1),
+            position_ids=_pad([r.positions for r in rows], 0, device),
+            encoder_hidden_states=memory[sentence],
+            encoder_attention_mask=memory_mask[sentence].long(),
+        ).last_hidden_state
+        # log p(token | its ancestors), read from the parent's next-piece distribution
+        has_children = torch.zeros_like(ids, dtype=torch.bool)
+        rows_index = torch.arange(len(rows), device=device).unsqueeze(1).expand_as(parents)
+        scored = parents >= 0
+        has_children[rows_index[scored], parents[scored]] = True
+        slot = has_children.flatten().cumsum(0).view_as(ids) - 1
+        log_probs = self.log_probs(hidden[has_children])
+        token = torch.zeros(ids.shape, device=device)
+        token[scored] = log_probs[slot[rows_index[scored], parents[scored]], ids[scored]]
+        # f(T) = the span's pieces (a prefix sum) + the template's trie path
+        prefix = token.cumsum(dim=1)
+        token = F.pad(token, (0, 1))  # a zero column for padded paths
+        items = [(k, last) for k, r in enumerate(rows) for last in r.ends for _ in self.templates]
+        item_row = torch.tensor([k for k, _ in items], device=device)
+        item_last = torch.tensor([last for _, last in items], device=device)
+        paths = _pad([p for r in rows for p in r.paths], ids.shape[1], device)
+        return prefix[item_row, item_last] + token[item_row.unsqueeze(1), paths].sum(dim=1)
+
+    def decode(self, batch: dict[str, Tensor]) -> list[list[int]]:
+        lengths = batch["mask"].sum(dim=1).tolist()
+        return [
+            spans_to_indexes(n, choose_spans(spans, scores, self.types), self.tags)
+            for n, (spans, scores) in zip(lengths, self.template_scores(batch), strict=True)
+        ]
+
+
+def _chunks(rows: list[TreeRow]) -> list[list[TreeRow]]:
+    """Consecutive rows whose padded size stays within ``TOKENS_PER_PASS`` (at least one row each)."""
+    chunks, current, width = [], [], 0
+    for row in rows:
+        width_with = max(width, len(row.ids))
+        if current and width_with * (len(current) + 1) > TOKENS_PER_PASS:
+            chunks.append(current)
+            current, width_with = [], len(row.ids)
+        current.append(row)
+        width = width_with
+    return [*chunks, current] if current else chunks
+
+
+def build_decoder(source: EncoderSource, encoder: EncoderSpec) -> BertLMHeadModel:
+    """A causal BERT with cross-attention, warm-started from the encoder's checkpoint (BERT2BERT).
+
+    Its output layer is its word embedding matrix (tied, as in BERT); the tied copy inside the MLM head
+    is removed so that checkpoints (safetensors) hold the matrix once, and :meth:`TemplateNER.log_probs`
+    applies it directly.
+    """
+    settings = {"is_decoder": True, "add_cross_attention": True, "attn_implementation": "sdpa"}
+    if encoder.name == TINY_RANDOM:
+        config = source.word_encoder.encoder.config.to_dict()
+        decoder = BertLMHeadModel(BertConfig(**{**config, "is_decoder": True, "add_cross_attention": True}))
+    else:
+        decoder = BertLMHeadModel.from_pretrained(checkpoint_path(encoder), **settings)
+    del decoder.cls.predictions.decoder
+    return decoder
+
+
+def build(config, tags: list[str], source: EncoderSource, encoder: EncoderSpec) -> TemplateNER:
     """The model, from the shared encoder source (``registry.build_tagger`` calls this)."""
-    raise NotImplementedError("template is not implemented yet")
+    if config.template_decoder is not None:
+        raise NotImplementedError(
+            "template_decoder (a separate seq2seq checkpoint such as BART) is not supported: it brings its "
+            "own encoder and tokenizer; leave it unset to use BERT2BERT on the shared encoder"
+        )
+    decoder = build_decoder(source, encoder)
+    return TemplateNER(
+        source, decoder, load_tokenizer(encoder), tags, config.span_max_words, config.template_negatives
+    )

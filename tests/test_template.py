@@ -1,0 +1,152 @@
+"""Template-based NER (Cui et al. 2021): templates, span texts, exact tree scoring, decoding, learnability."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from entity_bert.batching import Example, collate
+from entity_bert.encoder import EncoderSpec, encode_sentence, load_tokenizer
+from entity_bert.evaluate import train_and_evaluate
+from entity_bert.models.registry import ModelConfig, build_tagger
+from entity_bert.models.template import (
+    Trie,
+    ancestor_mask,
+    choose_spans,
+    sentence_pieces,
+    span_text_pieces,
+    template_continuations,
+    template_texts,
+    type_words,
+)
+
+from .synthetic import write_synthetic_corpus
+from .test_training import _config
+
+TINY = EncoderSpec(name="tiny-random")
+TAGS = ["O", "B-Disease", "I-Disease", "B-Laboratory_test", "I-Laboratory_test"]
+WORDS = [["Serum", "hyperkalaemia", "was", "seen", "."], ["Glucose", "was", "high"]]
+
+
+def _batch(sentences: list[list[str]]) -> dict:
+    tokenizer = load_tokenizer(TINY)
+    return collate([Example([0] * len(s), encode_sentence(tokenizer, s, TINY)) for s in sentences])
+
+
+def test_type_words_and_the_two_templates():
+    assert type_words("Laboratory_test") == "laboratory test"
+    assert type_words("cell_line") == "cell line"
+    assert type_words("SignSymptom") == "sign symptom"
+    assert template_texts("heart failure", ["Disease", "Laboratory_test"]) == [
+        "heart failure is a disease entity",
+        "heart failure is a laboratory test entity",
+        "heart failure is not a named entity",
+    ]
+    tokenizer = load_tokenizer(TINY)
+    continuations = template_continuations(tokenizer, ["Disease", "Laboratory_test"])
+    assert [tokenizer.decode(c) for c in continuations] == [
+        "is a disease entity",
+        "is a laboratory test entity",
+        "is not a named entity",
+    ]
+    trie = Trie.build(continuations)
+    assert len(trie.tokens) == len(
+        set(map(tuple, [c[:i] for c in continuations for i in range(1, len(c) + 1)]))
+    )
+    assert [trie.tokens[node] for node in trie.paths[1]] == continuations[1]
+
+
+def test_span_text_is_recovered_from_the_batch():
+    tokenizer = load_tokenizer(TINY)
+    words = sentence_pieces(_batch(WORDS))
+    assert [len(w) for w in words] == [5, 3]
+    for sentence, pieces in zip(WORDS, words, strict=True):
+        for word, recovered in zip(sentence, pieces, strict=True):
+            assert recovered == tokenizer(word, add_special_tokens=False)["input_ids"]
+    expected = tokenizer("hyperkalaemia was", add_special_tokens=False)["input_ids"]
+    assert span_text_pieces(words[0], 1, 3) == expected
+
+
+def test_ancestor_mask_follows_parents():
+    parents = torch.tensor([[-1, 0, 1, 1, 3, -1]])  # a tree 0 -> 1 -> {2, 3 -> 4}, then padding
+    mask = ancestor_mask(parents)[0]
+    assert mask[4].tolist() == [True, True, False, True, True, False]
+    assert mask[2].tolist() == [True, True, True, False, False, False]
+    assert mask[5].tolist() == [False] * 5 + [True]
+
+
+def test_tree_scores_equal_templates_decoded_one_by_one():
+    torch.manual_seed(0)
+    model = build_tagger(ModelConfig(name="template", span_max_words=3), TAGS, "finetune", TINY).eval()
+    batch = _batch(WORDS)
+    with torch.no_grad():
+        results = model.template_scores(batch)
+        memory, memory_mask = model.memory(batch)
+        words = sentence_pieces(batch)
+        for b, (spans, scores) in enumerate(results):
+            assert len(spans) == {0: 5 + 4 + 3, 1: 3 + 2 + 1}[b] and scores.shape == (len(spans), 3)
+            for (first, end), row in zip(spans, scores, strict=True):
+                for k, template in enumerate(model.templates):
+                    target = span_text_pieces(words[b], first, end) + template
+                    hidden = model.decoder.bert(
+                        input_ids=torch.tensor([[model.start_id, *target[:-1]]]),
+                        encoder_hidden_states=memory[b : b + 1],
+                        encoder_attention_mask=memory_mask[b : b + 1].long(),
+                    ).last_hidden_state[0]
+                    alone = model.log_probs(hidden)[torch.arange(len(target)), torch.tensor(target)].sum()
+                    assert row[k].item() == pytest.approx(alone.item(), abs=1e-3)
+
+
+def test_decoding_negative_template_and_overlaps():
+    types = ["Disease", "Drug"]
+    spans = [(0, 1), (0, 2), (1, 2), (3, 4), (4, 6)]
+    scores = torch.tensor(
+        [
+            [-5.0, -6.0, -1.0],  # negative template wins: no entity
+            [-2.0, -9.0, -8.0],  # Disease, overlaps (1, 2) and scores higher: kept
+            [-9.0, -3.0, -8.0],  # Drug, overlapped by a better span: dropped
+            [-9.0, -4.0, -5.0],  # Drug, alone: kept
+            [-3.0, -3.5, -3.2],  # Disease, by a small margin: kept
+        ]
+    )
+    chosen = choose_spans(spans, scores, types)
+    assert chosen == [(0, 2, "Disease"), (3, 4, "Drug"), (4, 6, "Disease")]
+    model = build_tagger(
+        ModelConfig(name="template"), ["O", "B-Disease", "I-Disease", "B-Drug", "I-Drug"], "finetune", TINY
+    )
+    model.template_scores = lambda batch: [(spans, scores)]
+    batch = {"mask": torch.ones(1, 7, dtype=torch.bool)}
+    assert model.decode(batch) == [[1, 2, 0, 3, 1, 2, 0]]
+
+
+def test_training_samples_gold_and_negative_spans():
+    torch.manual_seed(0)
+    model = build_tagger(ModelConfig(name="template", span_max_words=2), TAGS, "finetune", TINY)
+    batch = _batch(WORDS)
+    batch["labels"] = torch.tensor([[0, 1, 0, 0, 0], [3, 0, 0, -100, -100]])
+    batch["mask"] = batch["labels"] != -100
+    chosen = model.training_spans(batch)
+    assert chosen[:2] == [(0, 1, 2, 0), (1, 0, 1, 1)]
+    negatives = chosen[2:]
+    assert len(negatives) == 3 and all(k == 2 for *_, k in negatives)
+    assert not {(b, f, e) for b, f, e, _ in negatives} & {(0, 1, 2), (1, 0, 1)}
+    loss = model.loss(batch)
+    assert loss.ndim == 0 and loss.dtype == torch.float32 and torch.isfinite(loss)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    root = tmp_path_factory.mktemp("synth")
+    write_synthetic_corpus(root / "processed")
+    return root
+
+
+def test_template_ner_learns_the_synthetic_corpus(corpus, tmp_path):
+    # decoding scores every span with every template over a 30k-piece vocabulary: dev and test are
+    # cut to 10 sentences (20 entities) each to keep the test quick
+    config = _config(
+        corpus, tmp_path, name="template", epochs=6, lr=1e-2, batch_size=8, max_eval_sentences=10
+    )
+    config.model.span_max_words = 3  # the synthetic entities have at most 3 words
+    record = train_and_evaluate(config)
+    assert record["scores"]["micro"]["f1"] >= 0.8
