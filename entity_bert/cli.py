@@ -123,6 +123,7 @@ MODEL_OPTIONS = {
     "cell": (str, "Entity-BERT's recurrent layer: lstm, gru, sru, indrnn, gfrnn"),
     "dropout": (float, "dropout before the classifier"),
     "span_max_words": (int, "longest candidate span in words (biaffine, MRC, template)"),
+    "template_decoder": (str, "template NER: a local seq2seq (BART) folder, also given as --encoder"),
     "template_negatives": (float, "template NER: non-entity spans sampled per gold entity"),
     "container_shots": (int, "CONTaiNER: K-shot support set instead of the whole training split"),
 }

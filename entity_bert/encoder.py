@@ -27,7 +27,15 @@ from pathlib import Path
 
 import transformers
 from torch import Tensor, nn
-from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel, PreTrainedTokenizerBase
+from transformers import (
+    AutoConfig,
+    AutoModel,
+    AutoModelForSeq2SeqLM,
+    AutoTokenizer,
+    BertConfig,
+    BertModel,
+    PreTrainedTokenizerBase,
+)
 
 from .errors import InputError
 from .fileio import sha256_file
@@ -90,14 +98,20 @@ def fingerprint(spec: EncoderSpec) -> str:
 
 
 def load_encoder(spec: EncoderSpec) -> BertModel:
-    """The encoder, its weights verified; ``tiny-random`` is initialised from torch's RNG."""
+    """The encoder, its weights verified; ``tiny-random`` is initialised from torch's RNG.
+
+    A sequence-to-sequence checkpoint (e.g. BART) gives its encoder.
+    """
     fingerprint(spec)
     transformers.logging.set_verbosity_error()  # no load reports (the unused pooler) on the console
     transformers.logging.disable_progress_bar()
     if spec.name == TINY_RANDOM:
         vocab_size = load_tokenizer(spec).vocab_size
         return BertModel(BertConfig(vocab_size=vocab_size, **spec.tiny), add_pooling_layer=False)
-    return AutoModel.from_pretrained(checkpoint_path(spec), add_pooling_layer=False)
+    path = checkpoint_path(spec)
+    if AutoConfig.from_pretrained(path).is_encoder_decoder:
+        return AutoModelForSeq2SeqLM.from_pretrained(path).get_encoder()
+    return AutoModel.from_pretrained(path, add_pooling_layer=False)
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from transformers import AutoModelForSeq2SeqLM, BartConfig, BartForConditionalGeneration
 
 from entity_bert.batching import Example, collate
 from entity_bert.encoder import EncoderSpec, encode_sentence, load_tokenizer
@@ -28,9 +29,9 @@ TAGS = ["O", "B-Disease", "I-Disease", "B-Laboratory_test", "I-Laboratory_test"]
 WORDS = [["Serum", "hyperkalaemia", "was", "seen", "."], ["Glucose", "was", "high"]]
 
 
-def _batch(sentences: list[list[str]]) -> dict:
-    tokenizer = load_tokenizer(TINY)
-    return collate([Example([0] * len(s), encode_sentence(tokenizer, s, TINY)) for s in sentences])
+def _batch(sentences: list[list[str]], spec: EncoderSpec = TINY) -> dict:
+    tokenizer = load_tokenizer(spec)
+    return collate([Example([0] * len(s), encode_sentence(tokenizer, s, spec)) for s in sentences])
 
 
 def test_type_words_and_the_two_templates():
@@ -150,3 +151,78 @@ def test_template_ner_learns_the_synthetic_corpus(corpus, tmp_path):
     config.model.span_max_words = 3  # the synthetic entities have at most 3 words
     record = train_and_evaluate(config)
     assert record["scores"]["micro"]["f1"] >= 0.8
+
+
+# ------------------------------------------------------------------ a seq2seq checkpoint (template_decoder)
+
+
+@pytest.fixture(scope="module")
+def seq2seq_folder(tmp_path_factory) -> str:
+    """A tiny random BART saved with its own tokenizer (the packaged BERT one: no BART files offline)."""
+    folder = tmp_path_factory.mktemp("bart")
+    tokenizer = load_tokenizer(EncoderSpec())
+    sizes = {"d_model": 16, "encoder_ffn_dim": 32, "decoder_ffn_dim": 32, "max_position_embeddings": 128}
+    layers = {
+        "encoder_layers": 1,
+        "decoder_layers": 1,
+        "encoder_attention_heads": 2,
+        "decoder_attention_heads": 2,
+    }
+    ids = {
+        "pad_token_id": tokenizer.pad_token_id,
+        "bos_token_id": tokenizer.cls_token_id,
+        "eos_token_id": tokenizer.sep_token_id,
+        "decoder_start_token_id": tokenizer.sep_token_id,
+        "forced_eos_token_id": None,
+    }
+    torch.manual_seed(0)
+    config = BartConfig(vocab_size=len(tokenizer), **sizes, **layers, **ids)
+    model = BartForConditionalGeneration(config)
+    torch.nn.init.normal_(model.final_logits_bias, std=0.5)  # so that a forgotten bias shows
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return str(folder)
+
+
+def test_seq2seq_scores_equal_templates_decoded_by_the_checkpoint(seq2seq_folder):
+    spec = EncoderSpec(name=seq2seq_folder)
+    config = ModelConfig(name="template", span_max_words=2, template_decoder=seq2seq_folder)
+    model = build_tagger(config, TAGS, "finetune", spec).eval()
+    saved = model.state_dict().values()  # safetensors: no tensor saved twice
+    assert len({t.data_ptr() for t in saved}) == len(saved)
+    assert any(n.startswith("source.word_encoder.encoder.") for n, _ in model.named_parameters())
+    batch = _batch(WORDS, spec)
+    reference = AutoModelForSeq2SeqLM.from_pretrained(seq2seq_folder).eval()
+    tokenizer = load_tokenizer(spec)
+    start = reference.config.decoder_start_token_id
+    with torch.no_grad():
+        spans, scores = model.template_scores(batch)[0]
+        assert spans == [(0, 1), (0, 2), (1, 2), (1, 3), (2, 3), (2, 4), (3, 4), (3, 5), (4, 5)]
+        sentence = tokenizer(WORDS[0], is_split_into_words=True, return_tensors="pt")
+        for (first, end), row in zip(spans, scores, strict=True):
+            for k, template in enumerate(
+                template_texts(" ".join(WORDS[0][first:end]), ["Disease", "Laboratory_test"])
+            ):
+                target = tokenizer(template.split(), is_split_into_words=True, add_special_tokens=False)
+                target = target["input_ids"]
+                logits = reference(**sentence, decoder_input_ids=torch.tensor([[start, *target[:-1]]])).logits
+                alone = logits[0].log_softmax(-1)[torch.arange(len(target)), torch.tensor(target)].sum()
+                assert row[k].item() == pytest.approx(alone.item(), abs=1e-4)
+
+
+def test_template_decoder_must_be_the_encoder(seq2seq_folder):
+    config = ModelConfig(name="template", template_decoder=seq2seq_folder)
+    with pytest.raises(ValueError, match="must also be the run's encoder") as error:
+        build_tagger(config, TAGS, "finetune", TINY)
+    assert seq2seq_folder in str(error.value) and "tiny-random" in str(error.value)
+
+
+def test_seq2seq_template_ner_trains_through_the_engine(seq2seq_folder, corpus, tmp_path):
+    config = _config(corpus, tmp_path, name="template", epochs=2, lr=1e-2, batch_size=8, max_eval_sentences=5)
+    config.encoder = EncoderSpec(name=seq2seq_folder)
+    config.model.span_max_words = 3
+    config.model.template_decoder = seq2seq_folder
+    record = train_and_evaluate(config)
+    losses = [epoch["loss"] for epoch in record["history"]]
+    assert len(losses) == 2 and losses[1] < losses[0]
+    assert 0.0 <= record["scores"]["micro"]["f1"] <= 1.0

@@ -1,4 +1,4 @@
-"""Template-based NER (Cui, Wu, Liu, Yang and Zhang 2021), on a BERT2BERT sequence-to-sequence model.
+"""Template-based NER (Cui, Wu, Liu, Yang and Zhang 2021), on BERT2BERT or on a BART checkpoint.
 
 Cui et al. (2021), "Template-Based Named Entity Recognition Using BART",
 Findings of ACL 2021, arXiv 2106.01760. NER becomes language-model ranking:
@@ -46,8 +46,8 @@ of 32 words with ``span_max_words`` 10 (under 0.1 sentences per second on
 two CPU cores), so CPU runs may lower ``span_max_words``.
 
 Deviations from the paper, and why:
-- No BART weights here. The sequence-to-sequence model is BERT2BERT (Rothe,
-  Narayan and Severyn 2020): the encoder is the shared pretrained encoder
+- No BART weights here. By default the sequence-to-sequence model is
+  BERT2BERT (Rothe, Narayan and Severyn 2020): the encoder is the shared pretrained encoder
   (``source.word_encoder.encoder``), the decoder a ``BertLMHeadModel``
   (causal, with cross-attention) warm-started from the same checkpoint; its
   cross-attention (and the MLM head's transform, which sentence-transformer
@@ -55,10 +55,27 @@ Deviations from the paper, and why:
   embeddings. For ``tiny-random`` the decoder is a random BERT of the
   encoder's shape. Decoder and encoder share the encoder's (uncased
   WordPiece) tokenizer.
-- ``template_decoder`` (a local BART-like checkpoint) is not implemented:
-  it brings its own encoder and tokenizer, so it could neither share the
-  project's encoder nor read the batches' word pieces; setting it raises
-  ``NotImplementedError``.
+- With a BART checkpoint (``template_decoder``, a local folder or hub name,
+  for users who have one) the model is the paper's: the checkpoint's encoder
+  reads the sentence and its decoder, output layer and final logits bias
+  score the templates (:class:`Seq2SeqTemplateNER`). The batches carry word
+  pieces of the run's encoder tokenizer, so the run's encoder must be that
+  same checkpoint (``EncoderSpec.name == template_decoder``; otherwise a
+  ``ValueError`` names both): its tokenizer then splits the sentence, and
+  :func:`..encoder.load_encoder` gives the checkpoint's encoder as the
+  shared encoder (parameters ``source.word_encoder.*``, so the encoder
+  learning rate and frozen checkpoints treat it like any encoder). The
+  decoder reads ``decoder_start_token_id`` (then the tokenizer's BOS, if it
+  has one: BART's "</s> <s>") before the template, as in BART fine-tuning.
+  Its encoder and decoder embeddings, tied in BART, become two copies of the
+  same matrix (as in BERT2BERT, and so that a frozen encoder leaves the
+  decoder trainable). Templates are scored exactly but plainly: each filled
+  template decoded on its own (padded batches of ``TOKENS_PER_PASS`` tokens),
+  f(T) the sum of its pieces' log-probabilities; the prefix tree above is
+  BERT-specific (4D masks, position ids). Template words are split into
+  pieces like the sentence's words, so BPE leading spaces agree. Tested
+  with a tiny random ``BartForConditionalGeneration`` (with a WordPiece
+  tokenizer, as no BART tokenizer files are available offline).
 - Templates end without an end-of-sequence token (training and scoring
   alike), which keeps the trie one token shorter per template.
 - Negatives are sampled per batch (uniformly among its sentences' non-entity
@@ -75,13 +92,14 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from transformers import BertConfig, BertLMHeadModel, PreTrainedTokenizerBase
+from transformers import AutoModelForSeq2SeqLM, BertConfig, BertLMHeadModel, PreTrainedTokenizerBase
 
-from ..encoder import TINY_RANDOM, EncoderSpec, checkpoint_path, load_tokenizer
+from ..encoder import TINY_RANDOM, EncoderSpec, _word_pieces, checkpoint_path, load_tokenizer
 from .span_decoding import Span, candidate_spans, decode_flat, gold_spans, spans_to_indexes
 from .tagger import EncoderSource
 
@@ -104,9 +122,14 @@ def template_texts(span: str, types: list[str]) -> list[str]:
 
 
 def template_continuations(tokenizer: PreTrainedTokenizerBase, types: list[str]) -> list[list[int]]:
-    """Piece ids of each template after its span ("is a <type> entity", ..., "is not a named entity")."""
-    texts = [text[len("X ") :] for text in template_texts("X", types)]
-    return [tokenizer(text, add_special_tokens=False)["input_ids"] for text in texts]
+    """Piece ids of each template after its span ("is a <type> entity", ..., "is not a named entity").
+
+    Its words are split into pieces the way the sentence's words are (:func:`..encoder.encode_sentence`), so
+    that a span's pieces and the continuation's join consistently (with a BPE tokenizer: the same
+    leading-space convention).
+    """
+    texts = [text[len("X ") :].split() for text in template_texts("X", types)]
+    return [[piece for word in _word_pieces(tokenizer, words) for piece in word] for words in texts]
 
 
 @dataclass
@@ -236,7 +259,7 @@ class TemplateNER(nn.Module):
     def __init__(
         self,
         source: EncoderSource,
-        decoder: BertLMHeadModel,
+        decoder: nn.Module,
         tokenizer: PreTrainedTokenizerBase,
         tags: list[str],
         span_max_words: int,
@@ -249,6 +272,7 @@ class TemplateNER(nn.Module):
         self.templates = template_continuations(tokenizer, self.types)  # the last one is negative
         self.trie = Trie.build(self.templates)
         self.start_id = tokenizer.cls_token_id  # the decoder's start token (BERT2BERT)
+        self.prompt = [self.start_id]  # the decoder's given (unscored) first tokens
         self.span_max_words = span_max_words
         self.negatives = negatives
 
@@ -272,11 +296,38 @@ class TemplateNER(nn.Module):
             memory[b, : s.shape[0]], mask[b, : s.shape[0]] = s, True
         return memory, mask
 
+    def decoder_states(self, ids: Tensor, attention: Tensor, memory: Tensor, memory_mask: Tensor) -> Tensor:
+        """Decoder states [N, T, d] of ``ids`` [N, T], each row reading its sentence's ``memory``."""
+        return self.decoder.bert(
+            input_ids=ids,
+            attention_mask=attention,
+            encoder_hidden_states=memory,
+            encoder_attention_mask=memory_mask.long(),
+        ).last_hidden_state
+
     def log_probs(self, hidden: Tensor) -> Tensor:
         """log p(next piece) from decoder states [N, d] (fp32), by the output layer tied to the embeddings."""
         head = self.decoder.cls.predictions
         embeddings = self.decoder.bert.embeddings.word_embeddings.weight
         return F.linear(head.transform(hidden), embeddings, head.bias).float().log_softmax(dim=-1)
+
+    def teacher_forced(
+        self, examples: list[tuple[int, list[int]]], memory: Tensor, memory_mask: Tensor
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """Teacher forcing of (sentence, target pieces) pairs: the decoder reads ``prompt + target[:-1]``.
+
+        Returns, flat over all target tokens: log p(next piece) [K, vocab], the target piece ids [K] and
+        the index of the pair each token belongs to [K].
+        """
+        device, given = memory.device, len(self.prompt)
+        targets = [target for _, target in examples]
+        inputs = _pad([[*self.prompt, *t[:-1]] for t in targets], 0, device)
+        attention = _pad([[1] * (given + len(t) - 1) for t in targets], 0, device)
+        labels = _pad([[-100] * (given - 1) + t for t in targets], -100, device)
+        sentence = torch.tensor([b for b, _ in examples], device=device)
+        hidden = self.decoder_states(inputs, attention, memory[sentence], memory_mask[sentence])
+        scored = labels != -100
+        return self.log_probs(hidden[scored]), labels[scored], scored.nonzero()[:, 0]
 
     # -- training
 
@@ -301,22 +352,12 @@ class TemplateNER(nn.Module):
         """Teacher-forced cross-entropy of the filled templates, given each sentence (Eq. 1-3)."""
         memory, memory_mask = self.memory(batch)
         words = sentence_pieces(batch)
-        examples = self.training_spans(batch)
-        targets = [
-            span_text_pieces(words[b], first, end) + self.templates[k] for b, first, end, k in examples
+        examples = [
+            (b, span_text_pieces(words[b], first, end) + self.templates[k])
+            for b, first, end, k in self.training_spans(batch)
         ]
-        device = memory.device
-        inputs = _pad([[self.start_id, *t[:-1]] for t in targets], 0, device)
-        labels = _pad(targets, -100, device)
-        sentence = torch.tensor([b for b, *_ in examples], device=device)
-        hidden = self.decoder.bert(
-            input_ids=inputs,
-            attention_mask=(labels != -100).long(),
-            encoder_hidden_states=memory[sentence],
-            encoder_attention_mask=memory_mask[sentence].long(),
-        ).last_hidden_state
-        scored = labels != -100
-        return F.nll_loss(self.log_probs(hidden[scored]), labels[scored])
+        log_probs, labels, _ = self.teacher_forced(examples, memory, memory_mask)
+        return F.nll_loss(log_probs, labels)
 
     # -- inference
 
@@ -329,7 +370,8 @@ class TemplateNER(nn.Module):
             for b, sentence in enumerate(words)
             for row in tree_rows(b, sentence, self.trie, self.span_max_words, self.start_id)
         ]
-        scores = [self.score_rows(chunk, memory, memory_mask) for chunk in _chunks(rows)]
+        chunks = _chunks(rows, [len(row.ids) for row in rows])
+        scores = [self.score_rows(chunk, memory, memory_mask) for chunk in chunks]
         flat = torch.cat(scores).view(-1, len(self.templates)) if scores else memory.new_zeros(0, 1)
         results, offset = [], 0
         for b in range(len(words)):
@@ -377,17 +419,83 @@ class TemplateNER(nn.Module):
         ]
 
 
-def _chunks(rows: list[TreeRow]) -> list[list[TreeRow]]:
+def _chunks(rows: list, lengths: list[int]) -> list[list]:
     """Consecutive rows whose padded size stays within ``TOKENS_PER_PASS`` (at least one row each)."""
     chunks, current, width = [], [], 0
-    for row in rows:
-        width_with = max(width, len(row.ids))
+    for row, length in zip(rows, lengths, strict=True):
+        width_with = max(width, length)
         if current and width_with * (len(current) + 1) > TOKENS_PER_PASS:
             chunks.append(current)
-            current, width_with = [], len(row.ids)
+            current, width_with = [], length
         current.append(row)
         width = width_with
     return [*chunks, current] if current else chunks
+
+
+class Seq2SeqTemplateNER(TemplateNER):
+    """Template scoring with a sequence-to-sequence checkpoint (BART): the encoder's own decoder and head.
+
+    The sentence encoder is ``source.word_encoder.encoder`` (the checkpoint's encoder, loaded by
+    :func:`..encoder.load_encoder`); this module keeps the checkpoint's decoder, its output layer and
+    its final logits bias. Templates are scored one by one (no prefix tree).
+    """
+
+    def __init__(
+        self,
+        source: EncoderSource,
+        seq2seq: nn.Module,
+        tokenizer: PreTrainedTokenizerBase,
+        tags: list[str],
+        span_max_words: int,
+        negatives: float,
+    ) -> None:
+        decoder, head = seq2seq.get_decoder(), seq2seq.get_output_embeddings()
+        super().__init__(source, decoder, tokenizer, tags, span_max_words, negatives)
+        # a head tied to the decoder's embeddings is applied from them, so checkpoints hold the matrix once
+        self.lm_head = None if head.weight is decoder.embed_tokens.weight else head
+        bias = getattr(seq2seq, "final_logits_bias", None)
+        vocabulary = decoder.embed_tokens.weight.shape[0]
+        self.register_buffer("logits_bias", torch.zeros(vocabulary) if bias is None else bias.flatten())
+        # decoder_start_token_id, then BOS where the tokenizer frames texts with one (BART: "</s> <s>")
+        bos = [] if tokenizer.bos_token_id is None else [tokenizer.bos_token_id]
+        self.prompt = [seq2seq.config.decoder_start_token_id, *bos]
+
+    def decoder_states(self, ids: Tensor, attention: Tensor, memory: Tensor, memory_mask: Tensor) -> Tensor:
+        return self.decoder(
+            input_ids=ids,
+            attention_mask=attention,
+            encoder_hidden_states=memory,
+            encoder_attention_mask=memory_mask.long(),
+        ).last_hidden_state
+
+    def log_probs(self, hidden: Tensor) -> Tensor:
+        weight = self.decoder.embed_tokens.weight if self.lm_head is None else self.lm_head.weight
+        return (F.linear(hidden, weight) + self.logits_bias).float().log_softmax(dim=-1)
+
+    def template_scores(self, batch: dict[str, Tensor]) -> list[tuple[list[tuple[int, int]], Tensor]]:
+        """For each sentence: its candidate spans and their templates' f(T), each template decoded alone."""
+        memory, memory_mask = self.memory(batch)
+        words = sentence_pieces(batch)
+        spans = [candidate_spans(len(pieces), self.span_max_words) for pieces in words]
+        examples = [
+            (b, span_text_pieces(words[b], first, end) + template)
+            for b in range(len(words))
+            for first, end in spans[b]
+            for template in self.templates
+        ]
+        chunks = _chunks(examples, [len(self.prompt) + len(target) for _, target in examples])
+        scores = [self.target_scores(chunk, memory, memory_mask) for chunk in chunks]
+        flat = torch.cat(scores) if scores else memory.new_zeros(0)
+        per_sentence = flat.split([len(s) * len(self.templates) for s in spans])
+        return [(s, f.view(len(s), len(self.templates))) for s, f in zip(spans, per_sentence, strict=True)]
+
+    def target_scores(
+        self, examples: list[tuple[int, list[int]]], memory: Tensor, memory_mask: Tensor
+    ) -> Tensor:
+        """f(T) of each (sentence, target): the sum of its pieces' log-probabilities."""
+        log_probs, labels, owner = self.teacher_forced(examples, memory, memory_mask)
+        token = log_probs.gather(1, labels.unsqueeze(1)).squeeze(1)
+        return token.new_zeros(len(examples)).index_add_(0, owner, token)
 
 
 def build_decoder(source: EncoderSource, encoder: EncoderSpec) -> BertLMHeadModel:
@@ -407,14 +515,23 @@ def build_decoder(source: EncoderSource, encoder: EncoderSpec) -> BertLMHeadMode
     return decoder
 
 
+def load_seq2seq(folder: str, encoder: EncoderSpec) -> nn.Module:
+    """The seq2seq checkpoint ``template_decoder``, which must also be the run's encoder.
+
+    The batches hold word pieces of the encoder's tokenizer, and the checkpoint's decoder reads its own
+    vocabulary, so both must be the one checkpoint (and its tokenizer).
+    """
+    if Path(folder).resolve() != Path(checkpoint_path(encoder)).resolve():
+        raise ValueError(
+            f"template_decoder {folder!r} must also be the run's encoder, which is {encoder.name!r}: "
+            f"the sentence is read with the checkpoint's own tokenizer (set the encoder name to {folder!r})"
+        )
+    return AutoModelForSeq2SeqLM.from_pretrained(folder)
+
+
 def build(config, tags: list[str], source: EncoderSource, encoder: EncoderSpec) -> TemplateNER:
     """The model, from the shared encoder source (``registry.build_tagger`` calls this)."""
+    settings = (load_tokenizer(encoder), tags, config.span_max_words, config.template_negatives)
     if config.template_decoder is not None:
-        raise NotImplementedError(
-            "template_decoder (a separate seq2seq checkpoint such as BART) is not supported: it brings its "
-            "own encoder and tokenizer; leave it unset to use BERT2BERT on the shared encoder"
-        )
-    decoder = build_decoder(source, encoder)
-    return TemplateNER(
-        source, decoder, load_tokenizer(encoder), tags, config.span_max_words, config.template_negatives
-    )
+        return Seq2SeqTemplateNER(source, load_seq2seq(config.template_decoder, encoder), *settings)
+    return TemplateNER(source, build_decoder(source, encoder), *settings)
