@@ -13,6 +13,8 @@ import pytest
 
 from entity_bert import prepare
 
+from .synthetic import write_synthetic_corpus
+
 TOY_SOURCES = {
     "toy-brat": {
         "title": "toy standoff corpus",
@@ -67,3 +69,11 @@ def toy_params(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> prepare.DataP
         processed_dir=str(tmp_path / "processed"),
         label_sets={"toy-brat": {"illness": str(mapping), "all": None}},
     )
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The synthetic corpus of :mod:`tests.synthetic`, written once (its root; splits under processed/)."""
+    root = tmp_path_factory.mktemp("synth")
+    write_synthetic_corpus(root / "processed")
+    return root

@@ -13,6 +13,9 @@ import random
 from pathlib import Path
 
 from entity_bert.corpus import Sentence, write_jsonl
+from entity_bert.encoder import EncoderSpec
+from entity_bert.models.registry import ModelConfig
+from entity_bert.runs import RunConfig
 
 DRUGS = ["aspirin", "heparin", "metformin", "beta blockers", "insulin glargine", "warfarin"]
 DISEASES = ["diabetes", "lung cancer", "sepsis", "heart failure", "asthma", "chronic kidney disease"]
@@ -65,3 +68,21 @@ def write_synthetic_corpus(
         (folder / f"{name}.jsonl").write_text(write_jsonl(sentences))
     stats = {"default_label_set": "all", "label_sets": {"all": {"types": ["Disease", "Drug"]}}}
     (processed_dir / "synth" / "stats.json").write_text(json.dumps(stats))
+
+
+def synthetic_run_config(
+    root: Path, tmp_path: Path, name: str = "entity-bert", regime: str = "finetune", **settings
+) -> RunConfig:
+    """A run on the synthetic corpus under ``root`` with the tiny random encoder, outputs in ``tmp_path``."""
+    settings = {"epochs": 4, "lr": 3e-3, "batch_size": 16, "patience": 10, **settings}
+    return RunConfig(
+        corpus="synth",
+        model=ModelConfig(name=name),
+        regime=regime,
+        encoder=EncoderSpec(name="tiny-random"),
+        processed_dir=str(root / "processed"),
+        features_dir=str(tmp_path / "features"),
+        checkpoints_dir=str(tmp_path / "checkpoints"),
+        runs_dir=str(tmp_path / "runs"),
+        **settings,
+    )

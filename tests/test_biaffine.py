@@ -7,7 +7,6 @@ import torch
 from torch import Tensor, nn
 
 from entity_bert.batching import IGNORE
-from entity_bert.encoder import EncoderSpec
 from entity_bert.evaluate import train_and_evaluate
 from entity_bert.models.biaffine import (
     NON_ENTITY,
@@ -18,10 +17,8 @@ from entity_bert.models.biaffine import (
     gold_classes,
     valid_spans,
 )
-from entity_bert.models.registry import ModelConfig
-from entity_bert.runs import RunConfig
 
-from .synthetic import write_synthetic_corpus
+from .synthetic import synthetic_run_config
 
 TAGS = ["O", "B-Disease", "I-Disease", "B-Drug", "I-Drug"]
 DISEASE, DRUG = 1, 2  # span classes: 0 is no entity
@@ -159,29 +156,15 @@ def test_loss_is_a_finite_scalar_that_flows_to_the_scorer():
     assert model.scorer.bilinear.grad.abs().sum() > 0
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    root = tmp_path_factory.mktemp("synth")
-    write_synthetic_corpus(root / "processed")
-    return root
-
-
 @pytest.mark.parametrize(("regime", "epochs"), [("frozen", 8), ("finetune", 6)])
 def test_biaffine_learns_the_synthetic_corpus(corpus, tmp_path, regime, epochs):
-    config = RunConfig(
-        corpus="synth",
-        model=ModelConfig(name="biaffine"),
+    config = synthetic_run_config(
+        corpus,
+        tmp_path,
+        name="biaffine",
         regime=regime,
-        encoder=EncoderSpec(name="tiny-random"),
-        processed_dir=str(corpus / "processed"),
-        features_dir=str(tmp_path / "features"),
-        checkpoints_dir=str(tmp_path / "checkpoints"),
-        runs_dir=str(tmp_path / "runs"),
         epochs=epochs,
-        lr=3e-3,
         head_lr=1e-2,  # nearly every span is "no entity": the scorer needs a few epochs to find entities
-        batch_size=16,
-        patience=10,
     )
     record = train_and_evaluate(config)
     assert record["scores"]["micro"]["f1"] >= 0.9

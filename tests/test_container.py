@@ -23,18 +23,10 @@ from entity_bert.models.registry import ModelConfig, build_tagger
 from entity_bert.runs import build_examples, load_split
 from entity_bert.train import Run
 
-from .synthetic import DISEASES, DRUGS, TEMPLATES, fill_template, write_synthetic_corpus
-from .test_training import _config
+from .synthetic import DISEASES, DRUGS, TEMPLATES, fill_template, synthetic_run_config
 
 TAGS = iob2.tag_vocabulary(["Disease", "Drug"])
 TINY = EncoderSpec(name="tiny-random")
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    root = tmp_path_factory.mktemp("synth")
-    write_synthetic_corpus(root / "processed")
-    return root
 
 
 def _sentences(count: int):
@@ -146,7 +138,7 @@ def test_container_learns_the_synthetic_corpus(corpus, tmp_path, regime):
     Nearest neighbours over the synthetic corpus's repeated words tag it well
     even untrained, so the F1 alone would not catch a broken loss.
     """
-    config = _config(corpus, tmp_path, name="container", regime=regime, epochs=4)
+    config = synthetic_run_config(corpus, tmp_path, name="container", regime=regime, epochs=4)
     config.model.container_dim = 32
     run = Run(config)
     dev = run.examples("dev", regime == "frozen")

@@ -15,9 +15,8 @@ from entity_bert.errors import InputError
 from entity_bert.evaluate import train_and_evaluate
 from entity_bert.models.mrc import flat_indexes, load_queries, matched_spans, query_windows
 from entity_bert.models.registry import ModelConfig, build_tagger
-from entity_bert.runs import RunConfig
 
-from .synthetic import write_synthetic_corpus
+from .synthetic import synthetic_run_config
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = ROOT / "params" / "mrc_queries.yaml"
@@ -105,20 +104,9 @@ def test_queries_that_push_a_window_past_the_encoders_positions_are_refused():
         )
 
 
-def test_mrc_learns_the_synthetic_corpus(tmp_path):
-    write_synthetic_corpus(tmp_path / "processed")
-    config = RunConfig(
-        corpus="synth",
-        model=ModelConfig(name="mrc", mrc_queries=str(QUERIES)),
-        encoder=EncoderSpec(name="tiny-random"),
-        epochs=10,  # the tiny random encoder learns to read the query slowly, and unsteadily
-        lr=3e-3,
-        batch_size=16,
-        patience=10,
-        processed_dir=str(tmp_path / "processed"),
-        features_dir=str(tmp_path / "features"),
-        checkpoints_dir=str(tmp_path / "checkpoints"),
-        runs_dir=str(tmp_path / "runs"),
-    )
+def test_mrc_learns_the_synthetic_corpus(corpus, tmp_path):
+    # the tiny random encoder learns to read the query slowly, and unsteadily: 10 epochs
+    config = synthetic_run_config(corpus, tmp_path, name="mrc", epochs=10)
+    config.model.mrc_queries = str(QUERIES)
     record = train_and_evaluate(config)
     assert record["scores"]["micro"]["f1"] >= 0.7  # 0.84 here; a model that cannot learn scores ~0

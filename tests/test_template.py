@@ -21,8 +21,7 @@ from entity_bert.models.template import (
     type_words,
 )
 
-from .synthetic import write_synthetic_corpus
-from .test_training import _config
+from .synthetic import synthetic_run_config
 
 TINY = EncoderSpec(name="tiny-random")
 TAGS = ["O", "B-Disease", "I-Disease", "B-Laboratory_test", "I-Laboratory_test"]
@@ -135,17 +134,10 @@ def test_training_samples_gold_and_negative_spans():
     assert loss.ndim == 0 and loss.dtype == torch.float32 and torch.isfinite(loss)
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    root = tmp_path_factory.mktemp("synth")
-    write_synthetic_corpus(root / "processed")
-    return root
-
-
 def test_template_ner_learns_the_synthetic_corpus(corpus, tmp_path):
     # decoding scores every span with every template over a 30k-piece vocabulary: dev and test are
     # cut to 10 sentences (20 entities) each to keep the test quick
-    config = _config(
+    config = synthetic_run_config(
         corpus, tmp_path, name="template", epochs=6, lr=1e-2, batch_size=8, max_eval_sentences=10
     )
     config.model.span_max_words = 3  # the synthetic entities have at most 3 words
@@ -218,7 +210,9 @@ def test_template_decoder_must_be_the_encoder(seq2seq_folder):
 
 
 def test_seq2seq_template_ner_trains_through_the_engine(seq2seq_folder, corpus, tmp_path):
-    config = _config(corpus, tmp_path, name="template", epochs=2, lr=1e-2, batch_size=8, max_eval_sentences=5)
+    config = synthetic_run_config(
+        corpus, tmp_path, name="template", epochs=2, lr=1e-2, batch_size=8, max_eval_sentences=5
+    )
     config.encoder = EncoderSpec(name=seq2seq_folder)
     config.model.span_max_words = 3
     config.model.template_decoder = seq2seq_folder

@@ -12,40 +12,16 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from entity_bert.encoder import EncoderSpec
 from entity_bert.evaluate import train_and_evaluate
-from entity_bert.models.registry import MODELS, ModelConfig, regimes
-from entity_bert.runs import RunConfig
+from entity_bert.models.registry import MODELS, regimes
 from entity_bert.tables import runs_table
 from entity_bert.train import Interrupted, Run
 
-from .synthetic import write_synthetic_corpus
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    root = tmp_path_factory.mktemp("synth")
-    write_synthetic_corpus(root / "processed")
-    return root
-
-
-def _config(root, tmp_path, name="entity-bert", regime="finetune", **settings) -> RunConfig:
-    settings = {"epochs": 4, "lr": 3e-3, "batch_size": 16, "patience": 10, **settings}
-    return RunConfig(
-        corpus="synth",
-        model=ModelConfig(name=name),
-        regime=regime,
-        encoder=EncoderSpec(name="tiny-random"),
-        processed_dir=str(root / "processed"),
-        features_dir=str(tmp_path / "features"),
-        checkpoints_dir=str(tmp_path / "checkpoints"),
-        runs_dir=str(tmp_path / "runs"),
-        **settings,
-    )
+from .synthetic import synthetic_run_config
 
 
 def test_entity_bert_learns_the_synthetic_corpus(corpus, tmp_path):
-    record = train_and_evaluate(_config(corpus, tmp_path))
+    record = train_and_evaluate(synthetic_run_config(corpus, tmp_path))
     assert record["scores"]["micro"]["f1"] >= 0.9
     saved = json.loads((tmp_path / "runs" / "synth__all__entity-bert__finetune__seed13.json").read_text())
     assert saved["scores"] == record["scores"]
@@ -65,16 +41,16 @@ def test_entity_bert_learns_the_synthetic_corpus(corpus, tmp_path):
 
 
 def test_same_seed_same_metrics_other_seed_other_weights(corpus, tmp_path):
-    first = train_and_evaluate(_config(corpus, tmp_path / "a", epochs=2))
-    second = train_and_evaluate(_config(corpus, tmp_path / "b", epochs=2))
+    first = train_and_evaluate(synthetic_run_config(corpus, tmp_path / "a", epochs=2))
+    second = train_and_evaluate(synthetic_run_config(corpus, tmp_path / "b", epochs=2))
     assert first["scores"] == second["scores"] and first["history"] == second["history"]
-    other = train_and_evaluate(_config(corpus, tmp_path / "c", epochs=2, seed=14))
+    other = train_and_evaluate(synthetic_run_config(corpus, tmp_path / "c", epochs=2, seed=14))
     assert other["history"] != first["history"]
 
 
 def test_interrupted_run_resumes_to_the_same_result(corpus, tmp_path):
-    whole = train_and_evaluate(_config(corpus, tmp_path / "whole", epochs=3))
-    interrupted = _config(corpus, tmp_path / "cut", epochs=3)
+    whole = train_and_evaluate(synthetic_run_config(corpus, tmp_path / "whole", epochs=3))
+    interrupted = synthetic_run_config(corpus, tmp_path / "cut", epochs=3)
     steps_per_epoch = -(-120 // 16)
     with pytest.raises(Interrupted):
         train_and_evaluate(interrupted, stop_after_steps=steps_per_epoch + 3)  # in the middle of epoch 2
@@ -83,18 +59,20 @@ def test_interrupted_run_resumes_to_the_same_result(corpus, tmp_path):
     resumed = train_and_evaluate(interrupted)
     assert resumed["history"] == whole["history"] and resumed["scores"] == whole["scores"]
     a = load_file(interrupted.checkpoint_dir / "best" / "model.safetensors")
-    b = load_file(_config(corpus, tmp_path / "whole").checkpoint_dir / "best" / "model.safetensors")
+    b = load_file(
+        synthetic_run_config(corpus, tmp_path / "whole").checkpoint_dir / "best" / "model.safetensors"
+    )
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
 def test_a_different_configuration_is_refused_in_an_existing_run_folder(corpus, tmp_path):
-    train_and_evaluate(_config(corpus, tmp_path, epochs=1))
+    train_and_evaluate(synthetic_run_config(corpus, tmp_path, epochs=1))
     with pytest.raises(ValueError, match="another configuration"):
-        train_and_evaluate(_config(corpus, tmp_path, epochs=1, lr=1e-2))
+        train_and_evaluate(synthetic_run_config(corpus, tmp_path, epochs=1, lr=1e-2))
 
 
 def test_frozen_regime_caches_features_and_never_changes_the_encoder(corpus, tmp_path):
-    config = _config(corpus, tmp_path, regime="frozen", epochs=2)
+    config = synthetic_run_config(corpus, tmp_path, regime="frozen", epochs=2)
     run = Run(config)
     before = {k: v.clone() for k, v in run.model.source.word_encoder.state_dict().items()}
     run.train()
@@ -110,7 +88,7 @@ def test_frozen_regime_caches_features_and_never_changes_the_encoder(corpus, tmp
 
 @pytest.mark.parametrize(("name", "regime"), [(m, r) for m in MODELS for r in regimes(m)])
 def test_every_model_trains_and_evaluates_in_each_of_its_regimes(corpus, tmp_path, name, regime):
-    record = train_and_evaluate(_config(corpus, tmp_path, name=name, regime=regime, epochs=2))
+    record = train_and_evaluate(synthetic_run_config(corpus, tmp_path, name=name, regime=regime, epochs=2))
     assert record["model"] == name and record["regime"] == regime
     assert 0.0 <= record["scores"]["micro"]["f1"] <= 1.0
     assert record["efficiency"]["parameters_m"] > 0
@@ -118,4 +96,4 @@ def test_every_model_trains_and_evaluates_in_each_of_its_regimes(corpus, tmp_pat
 
 def test_unknown_regime_for_a_model_is_refused(corpus, tmp_path):
     with pytest.raises(ValueError, match="trains in"):
-        _config(corpus, tmp_path, name="bilstm-crf", regime="frozen")
+        synthetic_run_config(corpus, tmp_path, name="bilstm-crf", regime="frozen")
