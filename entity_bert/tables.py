@@ -182,6 +182,7 @@ def runs_table(runs_dir: str | Path) -> pd.DataFrame:
                 "token accuracy": record["scores"]["token_accuracy"],
                 "epochs": record.get("epochs_run"),
                 "train sentences": record["config"]["max_train_sentences"] or "all",
+                "dev/test sentences": record["config"]["max_eval_sentences"] or "all",
                 "parameters (M)": efficiency.get("parameters_m"),
                 "GFLOPs/sentence": efficiency.get("flops_g"),
                 "latency (ms)": efficiency.get("latency_ms"),
