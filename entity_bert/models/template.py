@@ -296,9 +296,14 @@ class TemplateNER(nn.Module):
             memory[b, : s.shape[0]], mask[b, : s.shape[0]] = s, True
         return memory, mask
 
+    @property
+    def decoder_body(self) -> nn.Module:
+        """The decoder's transformer stack, without its output layer."""
+        return self.decoder.bert
+
     def decoder_states(self, ids: Tensor, attention: Tensor, memory: Tensor, memory_mask: Tensor) -> Tensor:
         """Decoder states [N, T, d] of ``ids`` [N, T], each row reading its sentence's ``memory``."""
-        return self.decoder.bert(
+        return self.decoder_body(
             input_ids=ids,
             attention_mask=attention,
             encoder_hidden_states=memory,
@@ -460,13 +465,9 @@ class Seq2SeqTemplateNER(TemplateNER):
         bos = [] if tokenizer.bos_token_id is None else [tokenizer.bos_token_id]
         self.prompt = [seq2seq.config.decoder_start_token_id, *bos]
 
-    def decoder_states(self, ids: Tensor, attention: Tensor, memory: Tensor, memory_mask: Tensor) -> Tensor:
-        return self.decoder(
-            input_ids=ids,
-            attention_mask=attention,
-            encoder_hidden_states=memory,
-            encoder_attention_mask=memory_mask.long(),
-        ).last_hidden_state
+    @property
+    def decoder_body(self) -> nn.Module:
+        return self.decoder
 
     def log_probs(self, hidden: Tensor) -> Tensor:
         weight = self.decoder.embed_tokens.weight if self.lm_head is None else self.lm_head.weight
