@@ -98,14 +98,15 @@ def length_batches(
     return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
 
 
-def _pad(rows: list[list[int]], value: int) -> Tensor:
+def pad(rows: list[list[int]], value: int) -> Tensor:
+    """Rows of ints as one long tensor, right-padded with ``value`` to the longest."""
     width = max(len(r) for r in rows)
     return torch.tensor([r + [value] * (width - len(r)) for r in rows], dtype=torch.long)
 
 
 def collate(examples: list[Example]) -> dict[str, Tensor]:
     """Pad a batch; the keys present depend on the examples' input kind."""
-    labels = _pad([e.labels for e in examples], IGNORE)
+    labels = pad([e.labels for e in examples], IGNORE)
     batch = {"labels": labels, "mask": labels != IGNORE}
     first = examples[0]
     if first.features is not None:
@@ -116,17 +117,17 @@ def collate(examples: list[Example]) -> dict[str, Tensor]:
         batch["features"] = features
     elif first.encoded is not None:
         windows = [w for e in examples for w in e.encoded.windows]
-        input_ids = _pad(windows, 0)
+        input_ids = pad(windows, 0)
         length = input_ids.shape[1]
         index, offset = [], 0
         for e in examples:
             index.append([(offset + k) * length + p for k, p in e.encoded.first_piece])
             offset += len(e.encoded.windows)
-        batch.update(input_ids=input_ids, attention_mask=_pad([[1] * len(w) for w in windows], 0))
-        batch["word_index"] = _pad(index, 0)
-        batch["word_pieces"] = _pad([e.encoded.piece_counts for e in examples], 0)  # a word's pieces
+        batch.update(input_ids=input_ids, attention_mask=pad([[1] * len(w) for w in windows], 0))
+        batch["word_index"] = pad(index, 0)
+        batch["word_pieces"] = pad([e.encoded.piece_counts for e in examples], 0)  # a word's pieces
     else:
-        batch["word_ids"] = _pad([e.word_ids for e in examples], Vocabulary.PAD)
+        batch["word_ids"] = pad([e.word_ids for e in examples], Vocabulary.PAD)
         longest = max(len(c) for e in examples for c in e.char_ids)
         char_ids = torch.zeros(*labels.shape, longest, dtype=torch.long)
         for b, e in enumerate(examples):

@@ -78,6 +78,11 @@ def tag_vocabulary(types: list[str]) -> list[str]:
     return ["O", *(f"{prefix}-{kind}" for kind in sorted(types) for prefix in "BI")]
 
 
+def tag_types(tags: list[str]) -> list[str]:
+    """The entity types of a tag vocabulary, in tag order (the inverse of :func:`tag_vocabulary`)."""
+    return [tag[2:] for tag in tags if tag.startswith("B-")]
+
+
 def allowed_start(tag: str) -> bool:
     """Whether ``tag`` may open a sentence (no ``I-`` there)."""
     return not tag.startswith("I-")

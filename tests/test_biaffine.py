@@ -8,11 +8,11 @@ from torch import Tensor, nn
 
 from entity_bert.batching import IGNORE
 from entity_bert.evaluate import train_and_evaluate
+from entity_bert.iob2 import tag_types
 from entity_bert.models.biaffine import (
     NON_ENTITY,
     Biaffine,
     BiaffineScorer,
-    entity_types,
     flat_spans,
     gold_classes,
     valid_spans,
@@ -31,7 +31,7 @@ def _labels(*rows: list[str]) -> Tensor:
 
 
 def test_entity_types_follow_the_tag_order():
-    assert entity_types(TAGS) == ["Disease", "Drug"]
+    assert tag_types(TAGS) == ["Disease", "Drug"]
 
 
 def test_gold_class_matrix_from_iob2_labels():

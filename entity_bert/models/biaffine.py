@@ -53,6 +53,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..iob2 import tag_types
 from .recurrent import recurrent_layer
 from .span_decoding import Span, decode_flat, gold_spans, spans_to_indexes
 
@@ -60,12 +61,7 @@ if TYPE_CHECKING:
     from ..encoder import EncoderSpec
     from .registry import ModelConfig
 
-NON_ENTITY = 0  # class index of "no entity"; type k of ``entity_types`` is class k + 1
-
-
-def entity_types(tags: list[str]) -> list[str]:
-    """The entity types of IOB2 tags, in tag order: ``["O", "B-T1", "I-T1", ...]`` -> ``["T1", ...]``."""
-    return [tag[2:] for tag in tags if tag.startswith("B-")]
+NON_ENTITY = 0  # class index of "no entity"; type k of ``iob2.tag_types`` is class k + 1
 
 
 def valid_spans(mask: Tensor) -> Tensor:
@@ -76,7 +72,7 @@ def valid_spans(mask: Tensor) -> Tensor:
 
 def gold_classes(labels: Tensor, tags: list[str]) -> Tensor:
     """[B, n, n] gold class of every span (i, j) (inclusive ends): 0, or 1 + its type's index."""
-    classes = {kind: k + 1 for k, kind in enumerate(entity_types(tags))}
+    classes = {kind: k + 1 for k, kind in enumerate(tag_types(tags))}
     gold = torch.full((*labels.shape, labels.shape[1]), NON_ENTITY, dtype=torch.long)
     for b, row in enumerate(labels.tolist()):
         for first, end, kind in gold_spans(row, tags):
@@ -130,7 +126,7 @@ class Biaffine(nn.Module):
         super().__init__()
         self.source = source
         self.tags = tags
-        self.types = entity_types(tags)
+        self.types = tag_types(tags)
         self.dropout = nn.Dropout(dropout)
         self.recurrent = recurrent_layer(cell, source.output_size, hidden, bidirectional=True)
         width = self.recurrent.output_size

@@ -71,6 +71,7 @@ from torch import Tensor, nn
 
 from ..encoder import EncoderSpec, load_tokenizer
 from ..errors import InputError
+from ..iob2 import tag_types
 from .span_decoding import Span, decode_flat, gold_spans, spans_to_indexes
 from .tagger import EncoderSource
 
@@ -151,7 +152,7 @@ class MRCNER(nn.Module):
         super().__init__()
         self.source = source  # keeps the encoder's parameters named source.word_encoder.*
         self.tags = tags
-        self.types = [tag[2:] for tag in tags if tag.startswith("B-")]
+        self.types = tag_types(tags)
         longest = max(len(q) for q in query_ids)
         padded = [q + [0] * (longest - len(q)) for q in query_ids]
         self.register_buffer("query_ids", torch.tensor(padded, dtype=torch.long))  # saved with checkpoints
@@ -277,7 +278,7 @@ def flat_indexes(
 
 def build(config, tags: list[str], source: EncoderSource, encoder: EncoderSpec) -> MRCNER:
     """The model, from the shared encoder source (``registry.build_tagger`` calls this)."""
-    types = [tag[2:] for tag in tags if tag.startswith("B-")]
+    types = tag_types(tags)
     tokenizer = load_tokenizer(encoder)
     queries = load_queries(config.mrc_queries, types)
     query_ids = tokenizer(queries, add_special_tokens=False)["input_ids"]

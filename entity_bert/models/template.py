@@ -99,7 +99,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from transformers import AutoModelForSeq2SeqLM, BertConfig, BertLMHeadModel, PreTrainedTokenizerBase
 
+from ..batching import pad
 from ..encoder import TINY_RANDOM, EncoderSpec, _word_pieces, checkpoint_path, load_tokenizer
+from ..iob2 import tag_types
 from .span_decoding import Span, candidate_spans, decode_flat, gold_spans, spans_to_indexes
 from .tagger import EncoderSource
 
@@ -235,8 +237,7 @@ def tree_rows(
 
 
 def _pad(rows: list[list[int]], value: int, device: torch.device) -> Tensor:
-    width = max(len(r) for r in rows)
-    return torch.tensor([r + [value] * (width - len(r)) for r in rows], dtype=torch.long, device=device)
+    return pad(rows, value).to(device)
 
 
 def choose_spans(spans: list[tuple[int, int]], scores: Tensor, types: list[str]) -> list[Span]:
@@ -268,7 +269,7 @@ class TemplateNER(nn.Module):
         super().__init__()
         self.source, self.decoder = source, decoder
         self.tags = tags
-        self.types = [t[2:] for t in tags if t.startswith("B-")]
+        self.types = tag_types(tags)
         self.templates = template_continuations(tokenizer, self.types)  # the last one is negative
         self.trie = Trie.build(self.templates)
         self.start_id = tokenizer.cls_token_id  # the decoder's start token (BERT2BERT)
