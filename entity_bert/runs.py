@@ -48,6 +48,8 @@ class RunConfig:
     max_grad_norm: float = 1.0
     max_train_sentences: int | None = None  # a seeded subset, for quick runs
     max_eval_sentences: int | None = None
+    subset_rule: str = "sample"  # sample: random.sample; nested: a seeded permutation's prefix
+    efficiency_sentences: int = 200  # test sentences timed for latency and throughput
     processed_dir: str = "data/processed"
     features_dir: str = "data/features"
     checkpoints_dir: str = "checkpoints"
@@ -65,6 +67,8 @@ class RunConfig:
             self.label_set = (
                 json.loads(stats.read_text("utf-8"))["default_label_set"] if stats.exists() else "all"
             )
+        if self.subset_rule not in ("sample", "nested"):
+            raise ValueError(f"subset_rule must be sample or nested, not {self.subset_rule!r}")
         if self.precision not in ("fp32", "bf16"):
             raise ValueError(f"precision must be fp32 or bf16, not {self.precision!r}")
         if self.regime not in regimes(self.model.name):
@@ -116,10 +120,19 @@ def split_file(config: RunConfig, split: str) -> Path:
 
 
 def subset_indexes(config: RunConfig, split: str, total: int) -> list[int]:
-    """Indexes of the sentences a run uses: all, or a seeded subset in corpus order."""
+    """Indexes of the sentences a run uses: all, or a seeded subset in corpus order.
+
+    With ``subset_rule: nested`` a subset is a prefix of one seeded permutation,
+    so a smaller subset lies inside a larger one: runs scored on different
+    numbers of test sentences can still be compared on the sentences they share.
+    """
     limit = config.max_train_sentences if split == "train" else config.max_eval_sentences
     if limit is None or limit >= total:
         return list(range(total))
+    if config.subset_rule == "nested":
+        order = list(range(total))
+        random.Random(SUBSET_SEED).shuffle(order)
+        return sorted(order[:limit])
     return sorted(random.Random(SUBSET_SEED).sample(range(total), limit))
 
 

@@ -190,6 +190,9 @@ class Run:
         cached = config.regime == "frozen" and caches_features(config.model.name)
         train, dev = self.examples("train", cached), self.examples("dev", cached)
         steps = 0  # counted from this (possibly resumed) start, for stop_after_steps
+        memoise = getattr(model, "memoise", None)  # MRC: a frozen encoder's states kept while training
+        if memoise is not None:
+            memoise(True)
         while state["epoch"] < config.epochs and state["bad_epochs"] < config.patience:
             epoch = state["epoch"] + 1
             started = time.perf_counter()
@@ -209,6 +212,8 @@ class Run:
             checkpoint.save(folder / "last", model, optimizer, state)
             if on_epoch is not None:
                 on_epoch(state)
+        if memoise is not None:
+            memoise(False)
         checkpoint.load_model(model, folder / "best")
         return state
 

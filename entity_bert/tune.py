@@ -2,7 +2,7 @@
 
 The paper (section 4.2) grid-searched the LSTM's learning rate, hidden units,
 batch size and epochs and reports the best point: 0.001, 128, 64 and 20. We
-search a grid that contains that point (``params/tune.yaml``) with
+search a grid that contains that point (``params/study.yaml``) with
 ``tune.Tuner`` and ``tune.grid_search``; each trial is one run of our training
 engine (:class:`entity_bert.train.Run`, the ``frozen`` regime by default, so
 that a trial costs seconds to minutes on a CPU) and reports its dev F1 after
@@ -35,7 +35,7 @@ GRID_KEYS = ("lr", "hidden", "batch_size", "epochs")
 
 @dataclass
 class TuneSettings:
-    """What to search, on what, and where (``tune`` block of ``params/tune.yaml``)."""
+    """What to search, on what, and where (``tune`` block of ``params/study.yaml``)."""
 
     corpus: str = "maccrobat2020"
     label_set: str | None = None

@@ -164,3 +164,16 @@ def test_result_is_json_serialisable_and_summary_mentions_every_type():
     assert "token accuracy 0.6364" in text
     for kind in ("Age", "Disease", "Drug"):
         assert any(line.strip().startswith(kind) for line in text.splitlines())
+
+
+def test_sentence_counts_sum_to_the_micro_scores():
+    from entity_bert.metrics import sentence_counts
+
+    gold = [["B-X", "I-X", "O", "B-Y"], ["O", "B-X"], ["B-Y", "I-Y"]]
+    predicted = [["B-X", "I-X", "O", "B-X"], ["I-X", "B-X"], ["B-Y", "O"]]
+    counts = sentence_counts(gold, predicted)
+    assert counts["gold"] == [2, 1, 1] and counts["predicted"] == [2, 1, 1] and counts["correct"] == [1, 1, 0]
+    scores = entity_scores(gold, predicted)
+    assert sum(counts["correct"]) / sum(counts["predicted"]) == scores["micro"]["precision"]
+    assert sum(counts["correct"]) / sum(counts["gold"]) == scores["micro"]["recall"]
+    assert sum(counts["correct_tokens"]) / sum(counts["tokens"]) == scores["token_accuracy"]

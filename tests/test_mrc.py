@@ -110,3 +110,29 @@ def test_mrc_learns_the_synthetic_corpus(corpus, tmp_path):
     config.model.mrc_queries = str(QUERIES)
     record = train_and_evaluate(config)
     assert record["scores"]["micro"]["f1"] >= 0.7  # 0.84 here; a model that cannot learn scores ~0
+
+
+def test_memoised_frozen_states_equal_the_live_encoders_and_are_reused():
+    from entity_bert.batching import Example, collate
+    from entity_bert.encoder import encode_sentence, load_tokenizer
+
+    spec = EncoderSpec("tiny-random")
+    model = build_tagger(
+        ModelConfig(name="mrc", mrc_queries=str(QUERIES)),
+        iob2.tag_vocabulary(["Disease", "Drug"]),
+        "frozen",
+        spec,
+    ).eval()
+    tokenizer = load_tokenizer(spec)
+    words = [["aspirin", "eases", "pain"], ["the", "patient", "had", "a", "long", "fever", "today"]]
+    batch = collate([Example([0] * len(w), encoded=encode_sentence(tokenizer, w, spec)) for w in words])
+    with torch.no_grad():
+        live = model.word_states(batch)
+        model.memoise(True)
+        first = model.word_states(batch)
+        calls = []
+        model.source.word_encoder.encoder.register_forward_hook(lambda *args: calls.append(1))
+        again = model.word_states(batch)
+        model.memoise(False)
+    assert torch.allclose(live, first, atol=1e-5) and torch.equal(first, again)
+    assert calls == [] and model.memo is None  # the second read came from the memo; off frees it

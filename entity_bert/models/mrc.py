@@ -36,8 +36,11 @@ three decisions, before the spans become IOB2 tags
 
 Cost: T types make T copies of every sentence, each longer by its query; all T
 copies of a batch go through the encoder in one call. In the frozen regime the
-fixed encoder runs live, under ``no_grad`` (the states depend on the query, so
-the regime's cache of sentence features cannot serve).
+fixed encoder runs under ``no_grad`` (the states depend on the query, so the
+regime's cache of sentence features cannot serve); while training, its states
+are memoised per query-sentence row (:meth:`MRCNER.memoise`, turned on by the
+training engine), so only the first epoch and the first validation pay for
+the encoder. Test scoring and timing run it live.
 
 Where we deviate from the paper, and why:
 - m is a linear map in the paper; as in the authors' released code
@@ -164,6 +167,35 @@ class MRCNER(nn.Module):
         self.match_start = nn.Linear(size, size)  # m's first layer W_1 = [W_1s, W_1e], b_1
         self.match_end = nn.Linear(size, size, bias=False)
         self.match_out = nn.Linear(size, 1)  # w_2, b_2
+        self.memo: dict[bytes, Tensor] | None = None  # frozen encoder states by input row, while training
+
+    def memoise(self, enabled: bool) -> None:
+        """Keep (or drop) the frozen encoder's states of every row it has read.
+
+        In the frozen regime E depends only on the row [CLS] q_t [SEP] x [SEP],
+        so later epochs and validations can read it back; the engine turns this
+        on for training and off (freeing the memory) before test scoring.
+        """
+        self.memo = {} if enabled and self.source.frozen else None
+
+    def _memoised_states(self, encoder: nn.Module, ids: Tensor, mask: Tensor, segments: Tensor) -> Tensor:
+        """The encoder's last hidden states of the rows, each computed once (rows are mask prefixes)."""
+        lengths = mask.sum(dim=1).tolist()
+        keys = [ids[r, :n].cpu().numpy().tobytes() for r, n in enumerate(lengths)]
+        first_rows: dict[bytes, int] = {}  # the rows to compute: the first of each key not memoised yet
+        for r, key in enumerate(keys):
+            if key not in self.memo:
+                first_rows.setdefault(key, r)
+        missing = list(first_rows.values())
+        if missing:
+            rows = torch.tensor(missing, device=ids.device)
+            fresh = encoder(input_ids=ids[rows], attention_mask=mask[rows], token_type_ids=segments[rows])
+            for k, r in enumerate(missing):
+                self.memo[keys[r]] = fresh.last_hidden_state[k, : lengths[r]].clone()
+        states = torch.zeros(*ids.shape, encoder.config.hidden_size, device=ids.device)
+        for r, key in enumerate(keys):
+            states[r, : lengths[r]] = self.memo[key]
+        return states
 
     def word_states(self, batch: dict[str, Tensor]) -> Tensor:
         """E of every type's copy of every sentence: [T, B, n, d]."""
@@ -175,7 +207,12 @@ class MRCNER(nn.Module):
         if encoder.config.type_vocab_size < 2:
             segments = torch.zeros_like(segments)
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.source.frozen):
-            states = encoder(input_ids=ids, attention_mask=mask, token_type_ids=segments).last_hidden_state
+            if self.memo is not None:
+                states = self._memoised_states(encoder, ids, mask, segments)
+            else:
+                states = encoder(
+                    input_ids=ids, attention_mask=mask, token_type_ids=segments
+                ).last_hidden_state
         return states.reshape(-1, states.shape[-1])[index]
 
     def pointers(self, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor, Tensor]:

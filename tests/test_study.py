@@ -1,0 +1,89 @@
+"""The study's profiles and matrix cells: what dvc.yaml expands, and the pieces its stages call."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+import yaml
+
+from entity_bert import study
+from entity_bert.fileio import sha256_file
+from entity_bert.runs import RunConfig, subset_indexes
+
+ROOT = Path(__file__).resolve().parents[1]
+PROFILES = sorted((ROOT / "params" / "profiles").glob("*.yaml"))
+
+
+def test_the_three_profiles_exist_and_the_active_one_is_default():
+    assert [p.stem for p in PROFILES] == ["default", "paper", "smoke"]
+    active = (ROOT / "params" / "study.yaml").read_text("utf-8")
+    assert active == (ROOT / "params" / "profiles" / "default.yaml").read_text("utf-8")
+
+
+@pytest.mark.parametrize("path", PROFILES, ids=lambda p: p.stem)
+def test_every_cell_of_every_profile_is_a_valid_run(path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    profile = study.load_profile(path)
+    assert profile["profile"] == path.stem
+    assert set(profile) == {"profile", "description", "study", "ablation", "tune"}
+    settings = profile["study"]
+    assert set(settings["system_overrides"]) == set(settings["systems"])  # dvc.yaml reads each one
+    assert len(settings["seeds"]) >= (3 if path.stem != "smoke" else 2)
+    for corpus in settings["corpora"]:
+        for system in settings["systems"]:
+            config = study.run_config(profile, corpus, system, settings["seeds"][0])
+            assert config.model.name == system and config.corpus == corpus
+            assert config.runs_dir == f"results/study/runs/{study.slot(corpus, system, settings['seeds'][0])}"
+            assert RunConfig.from_dict(config.to_dict()) == config
+    grouped = settings["tables"]["table2"] + settings["tables"]["table3"]
+    assert sorted(grouped) == sorted(settings["corpora"])
+
+
+def test_overrides_apply_per_system_over_the_run_block(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    profile = study.load_profile(ROOT / "params" / "profiles" / "default.yaml")
+    template = study.run_config(profile, "ncbi-disease", "template", 13)
+    tagger = study.run_config(profile, "ncbi-disease", "entity-bert", 13)
+    run = profile["study"]["run"]
+    assert tagger.max_train_sentences == run["max_train_sentences"] and tagger.regime == run["regime"]
+    assert template.max_eval_sentences < tagger.max_eval_sentences
+    assert template.model.span_max_words == 4 and tagger.model.span_max_words == 10
+
+
+def test_dvc_yaml_spells_the_slot_as_the_code_does():
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text("utf-8"))["stages"]
+    outs = [next(iter(o)) if isinstance(o, dict) else o for o in stages["train"]["outs"]]
+    pattern = study.slot("${item.corpus}", "${item.system}", "${item.seed}")
+    assert outs == [f"{study.RUNS_ROOT}/{pattern}", f"{study.CHECKPOINTS_ROOT}/{pattern}"]
+
+
+def test_use_profile_copies_a_profile_and_refuses_an_unknown_one(tmp_path):
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "smoke.yaml").write_text("profile: smoke\n", "utf-8")
+    active = tmp_path / "study.yaml"
+    study.use_profile("smoke", active, profiles)
+    assert active.read_text("utf-8") == "profile: smoke\n"
+    with pytest.raises(ValueError, match=r"no such profile.*smoke"):
+        study.use_profile("nightly", active, profiles)
+
+
+def test_nested_subsets_lie_inside_each_other_and_the_old_rule_is_unchanged():
+    nested = RunConfig(corpus="x", label_set="all", subset_rule="nested", max_eval_sentences=25)
+    larger = RunConfig(corpus="x", label_set="all", subset_rule="nested", max_eval_sentences=500)
+    small, big = subset_indexes(nested, "test", 4797), subset_indexes(larger, "test", 4797)
+    assert len(small) == 25 and len(big) == 500 and set(small) <= set(big)
+    sample = RunConfig(corpus="x", label_set="all", max_eval_sentences=500)
+    assert subset_indexes(sample, "test", 4797) == sorted(random.Random(0).sample(range(4797), 500))
+    with pytest.raises(ValueError, match="subset_rule"):
+        RunConfig(corpus="x", label_set="all", subset_rule="first")
+
+
+def test_the_tiny_random_encoder_is_the_same_on_every_write(tmp_path):
+    profile = {"study": {"encoder": "tiny-random", "encoder_seed": 0}}
+    first = study.write_encoder(profile, tmp_path / "a")
+    second = study.write_encoder(profile, tmp_path / "b")
+    assert sha256_file(first / "model.safetensors") == sha256_file(second / "model.safetensors")
+    assert (first / "tokenizer_config.json").is_file() and (first / "manifest.json").is_file()

@@ -1,0 +1,95 @@
+"""The smoke profile's whole DAG, as CI runs it: `dvc repro` from corpora to report, notebooks included.
+
+The project's tracked files are copied into a fresh git repository, the smoke
+profile is made active (``entity-bert study use smoke``), and ``dvc repro``
+runs every stage: fetch (from the corpus mirror), prepare, the tiny random
+encoder, cached features, the training matrix, the ablation, the Ray Tune grid
+search, Tables 1-6, Figures 5-9, the executed notebooks and the report. A
+second ``dvc repro`` must then run nothing, and ``dvc status`` be clean.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from entity_bert import sources
+
+ROOT = Path(__file__).resolve().parents[1]
+MIRROR = Path(os.environ.get(sources.MIRROR_ENV) or ROOT.parent / "shared" / "corpora").resolve()
+
+pytestmark = pytest.mark.skipif(not MIRROR.is_dir(), reason=f"no corpus mirror at {MIRROR}")
+
+
+def _copy_project(target: Path) -> None:
+    """The files git would commit (tracked, and untracked but not ignored), without results."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if name.startswith("results/") or not source.is_file():
+            continue
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target / name)
+    git = ["git", "-c", "user.name=smoke", "-c", "user.email=smoke@example.org"]
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "smoke"]):
+        subprocess.run(git + command, cwd=target, check=True)
+
+
+def _run(command: list[str], cwd: Path) -> str:
+    bin_dir = str(Path(sys.executable).parent)
+    env = os.environ | {"PATH": bin_dir + os.pathsep + os.environ["PATH"], sources.MIRROR_ENV: str(MIRROR)}
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    return done.stdout
+
+
+def test_the_smoke_profile_runs_the_whole_dag_and_a_second_repro_runs_nothing(tmp_path):
+    project = tmp_path / "project"
+    _copy_project(project)
+    _run(["entity-bert", "study", "use", "smoke"], project)
+    _run(["dvc", "repro"], project)
+
+    results = project / "results"
+    for table in (
+        "table1_corpus_stats",
+        "table2_quality",
+        "table3_quality",
+        "table4_efficiency",
+        "table5_efficiency",
+        "table6_rnn_ablation",
+        "significance",
+        "grid_search",
+    ):
+        assert (results / "tables" / f"{table}.csv").stat().st_size > 0
+        assert "claimed" in (results / "tables" / f"{table}.md").read_text("utf-8") or table in (
+            "significance",
+            "grid_search",
+        )
+    for figure in range(5, 10):
+        assert len(list((results / "figures").glob(f"figure{figure}_*.png"))) == 1
+        assert len(list((results / "figures").glob(f"figure{figure}_*.svg"))) == 1
+    for notebook in ("corpora", "results", "explore"):
+        cells = json.loads((results / "notebooks" / f"{notebook}.ipynb").read_text("utf-8"))["cells"]
+        outputs = [o for c in cells if c["cell_type"] == "code" for o in c.get("outputs", [])]
+        assert outputs and not [o for o in outputs if o.get("output_type") == "error"]
+    runs = list((results / "study" / "runs").glob("*/*.json"))
+    assert len(runs) == 2 * 6 * 2  # corpora x systems x seeds of the smoke profile
+    metrics = json.loads((results / "metrics.json").read_text("utf-8"))
+    assert set(metrics) == {"maccrobat2020", "jnlpba"}
+    assert "smoke" in (results / "REPORT.md").read_text("utf-8")
+
+    again = _run(["dvc", "repro"], project)
+    assert "Running stage" not in again
+    assert "up to date" in _run(["dvc", "status"], project)
