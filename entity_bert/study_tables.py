@@ -147,16 +147,14 @@ def _claimed_rows(name: str, table: int, renames: dict[str, str]) -> pd.DataFram
     return claimed.reset_index(drop=True)
 
 
+WHO_COLUMNS = ["source", "corpus", "stands_in_for", "method", "system", "seeds"]
 QUALITY_COLUMNS = [
-    "source",
-    "corpus",
-    "stands_in_for",
-    "method",
-    "system",
-    "seeds",
+    *WHO_COLUMNS,
     "test_sentences",
     "train_sentences",
     *[f"{name}_{stat}" for name in QUALITY for stat in ("mean", "std")],
+    "dev_f1_mean",
+    "undertrained",
 ]
 
 
@@ -192,12 +190,7 @@ def _efficiency_row(corpus: str, system: str, chosen: list[dict]) -> dict:
 
 
 EFFICIENCY_COLUMNS = [
-    "source",
-    "corpus",
-    "stands_in_for",
-    "method",
-    "system",
-    "seeds",
+    *WHO_COLUMNS,
     "parameters_as_printed",
     "parameters_m_mean",
     "trainable_parameters_m_mean",

@@ -116,6 +116,9 @@ def _absolute(settings: TuneSettings) -> dict:
     content = asdict(settings)
     for key in ("storage", "processed_dir", "features_dir", "tables_dir", "figures_dir"):
         content[key] = str(Path(content[key]).resolve())
+    encoder = content["encoder"].get("name")
+    if encoder and Path(encoder).is_dir():  # a local checkpoint folder, not a packaged or hub name
+        content["encoder"] = {**content["encoder"], "name": str(Path(encoder).resolve())}
     return content
 
 

@@ -14,6 +14,7 @@ writes them into ``results/REPORT.md``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -138,6 +139,17 @@ def _undertrained_systems(frame: pd.DataFrame) -> list[str]:
     return [str(s) for s in flagged.system]
 
 
+def _compared(tables: list[pd.DataFrame | None]) -> Iterator[tuple[str, pd.DataFrame, pd.DataFrame]]:
+    """Each corpus with Entity-BERT and another system measured: (corpus, its rows, Entity-BERT's)."""
+    ours = _measured_quality(tables)
+    if ours.empty:
+        return
+    for corpus, frame in ours.groupby("corpus", sort=False):
+        mine = frame[frame.system == ENTITY_BERT]
+        if not mine.empty and len(frame) >= 2:
+            yield corpus, frame, mine
+
+
 def _best_other(frame: pd.DataFrame, column: str) -> tuple[float, str]:
     others = frame[frame.system != ENTITY_BERT]
     best = others.loc[others[column].idxmax()]
@@ -157,30 +169,25 @@ def _paper_highest() -> tuple[int, int]:
 
 def claim_highest_quality(quality: list[pd.DataFrame | None]) -> Verdict:
     """Claim 2: Entity-BERT has the highest precision and recall of all systems on every dataset."""
-    ours = _measured_quality(quality)
     rows = []
-    if not ours.empty:
-        for corpus, frame in ours.groupby("corpus", sort=False):
-            mine = frame[frame.system == ENTITY_BERT]
-            if mine.empty or len(frame) < 2:
-                continue
-            precision, recall = mine.precision_mean.iloc[0], mine.recall_mean.iloc[0]
-            other_p, by_p = _best_other(frame, "precision_mean")
-            other_r, by_r = _best_other(frame, "recall_mean")
-            rows.append(
-                {
-                    "corpus": corpus,
-                    "systems": len(frame),
-                    "Entity-BERT P": precision,
-                    "best other P": other_p,
-                    "best other P by": by_p,
-                    "Entity-BERT R": recall,
-                    "best other R": other_r,
-                    "best other R by": by_r,
-                    "highest P and R": bool(precision >= other_p and recall >= other_r),
-                    "undertrained systems": ", ".join(_undertrained_systems(frame)),
-                }
-            )
+    for corpus, frame, mine in _compared(quality):
+        precision, recall = mine.precision_mean.iloc[0], mine.recall_mean.iloc[0]
+        other_p, by_p = _best_other(frame, "precision_mean")
+        other_r, by_r = _best_other(frame, "recall_mean")
+        rows.append(
+            {
+                "corpus": corpus,
+                "systems": len(frame),
+                "Entity-BERT P": precision,
+                "best other P": other_p,
+                "best other P by": by_p,
+                "Entity-BERT R": recall,
+                "best other R": other_r,
+                "best other R by": by_r,
+                "highest P and R": bool(precision >= other_p and recall >= other_r),
+                "undertrained systems": ", ".join(_undertrained_systems(frame)),
+            }
+        )
     details = pd.DataFrame(rows)
     passed = int(details["highest P and R"].sum()) if rows else 0
     paper_k, paper_n = _paper_highest()
@@ -251,29 +258,24 @@ def _paper_smallest() -> tuple[int, int]:
 
 def claim_efficiency(efficiency: list[pd.DataFrame | None]) -> Verdict:
     """Claim 4: Entity-BERT has the fewest parameters and FLOPs and the shortest inference and training."""
-    ours = _measured_quality(efficiency)
     rows = []
-    if not ours.empty:
-        for corpus, frame in ours.groupby("corpus", sort=False):
-            mine = frame[frame.system == ENTITY_BERT]
-            if mine.empty or len(frame) < 2:
+    for corpus, frame, mine in _compared(efficiency):
+        for column, (_paper_column, reading) in EFFICIENCY_MEASURES.items():
+            others = frame[(frame.system != ENTITY_BERT) & frame[column].notna()]
+            value = mine[column].iloc[0]
+            if others.empty or pd.isna(value):
                 continue
-            for column, (_paper_column, reading) in EFFICIENCY_MEASURES.items():
-                others = frame[(frame.system != ENTITY_BERT) & frame[column].notna()]
-                value = mine[column].iloc[0]
-                if others.empty or pd.isna(value):
-                    continue
-                best = others.loc[others[column].idxmin()]
-                rows.append(
-                    {
-                        "corpus": corpus,
-                        "measure": reading,
-                        "Entity-BERT": value,
-                        "smallest other": best[column],
-                        "smallest other by": best.method,
-                        "Entity-BERT smallest": bool(value <= best[column]),
-                    }
-                )
+            best = others.loc[others[column].idxmin()]
+            rows.append(
+                {
+                    "corpus": corpus,
+                    "measure": reading,
+                    "Entity-BERT": value,
+                    "smallest other": best[column],
+                    "smallest other by": best.method,
+                    "Entity-BERT smallest": bool(value <= best[column]),
+                }
+            )
     details = pd.DataFrame(rows)
     paper_k, paper_n = _paper_smallest()
     passed = int(details["Entity-BERT smallest"].sum()) if rows else 0
@@ -382,6 +384,8 @@ def claim_grid_search(grid: pd.DataFrame | None, tune_settings: dict | None = No
     if grid is None or grid.empty:
         return Verdict(**base, ours="not measured in this profile", verdict=NOT_TESTABLE)
     done = (grid[grid["status"] == "ok"] if "status" in grid else grid).copy()
+    if done.empty:
+        return Verdict(**base, ours="no grid point finished (see grid_search.md)", verdict=NOT_TESTABLE)
     done = done.sort_values("best_dev_f1", ascending=False).reset_index(drop=True)
     done.insert(0, "rank", done.best_dev_f1.rank(ascending=False, method="min").astype(int))
     testable, other = _grid_keys(done, point)

@@ -239,3 +239,18 @@ def test_report_of_an_empty_tables_folder(tmp_path):
     text = out.read_text("utf-8")
     assert "smoke" in text and "Not testable in this profile: claim(s) 1, 2, 3, 4, 5, 6." in text
     assert "Every claim tested in this profile was reproduced." in text
+
+
+def test_a_grid_whose_points_all_failed_is_not_testable_rather_than_a_crash():
+    failed = pd.DataFrame(
+        {
+            "lr": [0.001, 0.01],
+            "hidden": [16, 16],
+            "batch_size": [16, 16],
+            "epochs": [1, 1],
+            "best_dev_f1": [None, None],
+            "status": ["error", "error"],
+        }
+    )
+    verdict = verdicts.claim_grid_search(failed)
+    assert verdict.verdict == verdicts.NOT_TESTABLE and "no grid point finished" in verdict.ours

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from entity_bert import sources
+from entity_bert import report, sources
 
 ROOT = Path(__file__).resolve().parents[1]
 MIRROR = Path(os.environ.get(sources.MIRROR_ENV) or ROOT.parent / "shared" / "corpora").resolve()
@@ -62,16 +62,7 @@ def test_the_smoke_profile_runs_the_whole_dag_and_a_second_repro_runs_nothing(tm
     _run(["dvc", "repro"], project)
 
     results = project / "results"
-    for table in (
-        "table1_corpus_stats",
-        "table2_quality",
-        "table3_quality",
-        "table4_efficiency",
-        "table5_efficiency",
-        "table6_rnn_ablation",
-        "significance",
-        "grid_search",
-    ):
+    for table in report.TABLES:
         assert (results / "tables" / f"{table}.csv").stat().st_size > 0
         assert "claimed" in (results / "tables" / f"{table}.md").read_text("utf-8") or table in (
             "significance",

