@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from entity_bert import report, sources
+from entity_bert import report, sources, study
 
 ROOT = Path(__file__).resolve().parents[1]
 MIRROR = Path(os.environ.get(sources.MIRROR_ENV) or ROOT.parent / "shared" / "corpora").resolve()
@@ -75,10 +75,11 @@ def test_the_smoke_profile_runs_the_whole_dag_and_a_second_repro_runs_nothing(tm
         cells = json.loads((results / "notebooks" / f"{notebook}.ipynb").read_text("utf-8"))["cells"]
         outputs = [o for c in cells if c["cell_type"] == "code" for o in c.get("outputs", [])]
         assert outputs and not [o for o in outputs if o.get("output_type") == "error"]
+    smoke = study.load_profile(project / "params" / "study.yaml")["study"]
     runs = list((results / "study" / "runs").glob("*/*.json"))
-    assert len(runs) == 2 * 6 * 2  # corpora x systems x seeds of the smoke profile
+    assert len(runs) == len(smoke["corpora"]) * len(smoke["systems"]) * len(smoke["seeds"])
     metrics = json.loads((results / "metrics.json").read_text("utf-8"))
-    assert set(metrics) == {"maccrobat2020", "jnlpba"}
+    assert set(metrics) == set(smoke["corpora"])
     assert "smoke" in (results / "REPORT.md").read_text("utf-8")
 
     again = _run(["dvc", "repro"], project)
