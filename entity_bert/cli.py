@@ -155,21 +155,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _saved_config(run: str):
-    from .runs import RunConfig
-
-    path = Path(run) / "config.json"
-    if not path.exists():
-        raise InputError(path, None, "no run configuration here (train the run first)")
-    return RunConfig.from_dict(json.loads(path.read_text("utf-8")))
-
-
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluate import predictor_for, score
     from .metrics import format_scores
-    from .runs import load_split
+    from .runs import RunConfig, load_split
 
-    config = _saved_config(args.run)
+    config = RunConfig.saved(args.run)
     config.max_eval_sentences = None
     scores = score(predictor_for(config), load_split(config, args.split))
     print(f"{config.name}: {args.split} ({config.corpus}, {config.label_set})")
@@ -183,9 +174,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from .evaluate import predictor_for
-    from .runs import load_split
+    from .runs import RunConfig, load_split
 
-    config = _saved_config(args.run)
+    config = RunConfig.saved(args.run)
     config.max_eval_sentences = None
     sentences = load_split(config, args.split)
     predicted = predictor_for(config)(sentences)

@@ -19,7 +19,6 @@ checkpoint folder (``<checkpoints_dir>/<run name>/``, which holds the run's
 from __future__ import annotations
 
 import html
-import json
 from pathlib import Path
 
 import numpy as np
@@ -40,10 +39,7 @@ Span = tuple[str, int, int]  # entity type, first token, one past the last token
 
 def load_run(run_dir: str | Path) -> Run:
     """A trained run from its checkpoint folder (its ``config.json`` and best weights)."""
-    path = Path(run_dir) / "config.json"
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no run configuration here (is this a run's checkpoint folder?)")
-    return load_trained(RunConfig.from_dict(json.loads(path.read_text("utf-8"))))
+    return load_trained(RunConfig.saved(run_dir))
 
 
 def split_sentences(run: Run, split: str = "test", max_sentences: int | None = None) -> list[Sentence]:

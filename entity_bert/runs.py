@@ -24,6 +24,7 @@ from . import iob2
 from .batching import Example, Vocabulary
 from .corpus import Sentence, read_jsonl
 from .encoder import EncoderSpec, encode_sentence, load_tokenizer
+from .errors import InputError
 from .models.registry import ModelConfig, default_head, regimes
 
 SUBSET_SEED = 0  # the same subset for every run seed, so that seeds compare like with like
@@ -108,6 +109,14 @@ class RunConfig:
         if unknown:
             raise ValueError(f"unknown run settings {unknown}")
         return cls(**content)
+
+    @classmethod
+    def saved(cls, folder: str | Path) -> RunConfig:
+        """The configuration a trained run saved beside its checkpoint (``<folder>/config.json``)."""
+        path = Path(folder) / "config.json"
+        if not path.exists():
+            raise InputError(path, None, "no run configuration here (is this a run's checkpoint folder?)")
+        return cls.from_dict(json.loads(path.read_text("utf-8")))
 
 
 def load_defaults(path: str | Path) -> dict:

@@ -7,6 +7,7 @@ import pytest
 
 from entity_bert import explore
 from entity_bert.corpus import Sentence
+from entity_bert.errors import InputError
 from entity_bert.evaluate import train_and_evaluate
 from entity_bert.train import Run
 
@@ -82,5 +83,5 @@ def test_models_without_cross_attention_are_refused(corpus, tmp_path):
     run = Run(synthetic_run_config(corpus, tmp_path, name="bert", regime="frozen"))
     with pytest.raises(TypeError, match="no cross-attention"):
         explore.cross_attention(run, sentence("aspirin", "B-Drug"))
-    with pytest.raises(FileNotFoundError, match="no run configuration"):
+    with pytest.raises(InputError, match="no run configuration"):
         explore.load_run(tmp_path)
