@@ -7,6 +7,8 @@
     entity-bert train    --corpus NAME --model NAME --regime finetune|frozen|scratch [options]
     entity-bert evaluate --run CHECKPOINT_DIR [--split test]
     entity-bert predict  --run CHECKPOINT_DIR [--split test] --out FILE.conll
+    entity-bert export   --run CHECKPOINT_DIR --out MODEL_DIR
+    entity-bert predict  --model MODEL_DIR [FILE|FOLDER|- ...] [--format jsonl|brat|html] [--out PATH]
     entity-bert ablation [--params params/study.yaml]
     entity-bert tune     [--params params/study.yaml] [--address RAY_ADDRESS]
     entity-bert bench    [--corpus NAME] [--train-sentences N] [--test-sentences N]
@@ -176,6 +178,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from .evaluate import predictor_for
     from .runs import RunConfig, load_split
 
+    if args.model:
+        return cmd_predict_text(args)
+    if args.out is None or args.inputs:
+        print("entity-bert predict --run: give --out FILE.conll and no input files", file=sys.stderr)
+        return 2
     config = RunConfig.saved(args.run)
     config.max_eval_sentences = None
     sentences = load_split(config, args.split)
@@ -187,6 +194,24 @@ def cmd_predict(args: argparse.Namespace) -> int:
     atomic_write_text(args.out, "\n".join(lines))
     print(f"wrote {len(sentences)} sentences to {args.out} (token gold predicted, conlleval format)")
     return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import export_run
+
+    out = export_run(args.run, args.out)
+    print(f"wrote {out} (verify and load it with entity_bert.load or entity-bert predict --model)")
+    return 0
+
+
+def cmd_predict_text(args: argparse.Namespace) -> int:
+    from .predict import run_predict
+    from .recogniser import Recogniser
+
+    recogniser = Recogniser.load(args.model, args.device, args.precision)
+    done, failed = run_predict(recogniser, args.inputs, args.format, args.out)
+    print(f"documents: {done} done, {failed} failed", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def cmd_ablation(args: argparse.Namespace) -> int:
@@ -319,15 +344,32 @@ def build_parser() -> argparse.ArgumentParser:
         train.add_argument(f"--{name.replace('_', '-')}", type=kind, help=text)
     train.set_defaults(func=cmd_train)
 
-    for name, text in (
-        ("evaluate", "score a trained run"),
-        ("predict", "write a split as CoNLL 'token gold predicted'"),
-    ):
-        sub = commands.add_parser(name, help=text)
-        sub.add_argument("--run", required=True, help="the run's checkpoint folder (checkpoints/<run name>)")
-        sub.add_argument("--split", default="test", choices=["train", "dev", "test"], help="which split")
-        sub.add_argument("--out", required=name == "predict", help="output file")
-        sub.set_defaults(func=cmd_evaluate if name == "evaluate" else cmd_predict)
+    evaluate = commands.add_parser("evaluate", help="score a trained run")
+    evaluate.add_argument("--run", required=True, help="the run's checkpoint folder (checkpoints/<run name>)")
+    evaluate.add_argument("--out", help="output file")
+    predict = commands.add_parser(
+        "predict", help="entities in raw text (--model), or a split as CoNLL 'token gold predicted' (--run)"
+    )
+    source = predict.add_mutually_exclusive_group(required=True)
+    source.add_argument("--model", help="a model directory written by entity-bert export")
+    source.add_argument("--run", help="a run's checkpoint folder: write --split as CoNLL to --out")
+    predict.add_argument("inputs", nargs="*", help="with --model: .txt files, folders, or - (stdin; default)")
+    predict.add_argument("--format", default="jsonl", choices=["jsonl", "brat", "html"], help="with --model")
+    predict.add_argument(
+        "--out",
+        help="--model: the JSON Lines file, or the folder for .ann/.html (default: stdout, "
+        "or beside each .txt); --run: the CoNLL file",
+    )
+    predict.add_argument("--precision", default="fp32", choices=["fp32", "bf16"], help="with --model")
+    predict.add_argument("--device", default="auto", help="with --model: auto (CUDA when present), cpu, cuda")
+    for sub in (evaluate, predict):
+        sub.add_argument("--split", default="test", choices=["train", "dev", "test"], help="with --run")
+    evaluate.set_defaults(func=cmd_evaluate)
+    predict.set_defaults(func=cmd_predict)
+    export = commands.add_parser("export", help="a trained run as a portable model directory")
+    export.add_argument("--run", required=True, help="the run's checkpoint folder (checkpoints/<run name>)")
+    export.add_argument("--out", required=True, help="the model directory to write")
+    export.set_defaults(func=cmd_export)
 
     ablation = commands.add_parser("ablation", help="Table 6: Entity-BERT with each recurrent layer")
     ablation.add_argument("--params", default="params/study.yaml", help="corpora, cells, seeds (YAML)")

@@ -24,15 +24,19 @@ def read_utf8(path: str | Path, allow_empty: bool = False) -> str:
     Raises :class:`InputError` for bytes that are not UTF-8, naming the line
     of the first bad byte, and for an empty file unless ``allow_empty``.
     """
-    data = Path(path).read_bytes()
+    return decode_utf8(Path(path).read_bytes(), path, allow_empty)
+
+
+def decode_utf8(data: bytes, where: str | Path, allow_empty: bool = False) -> str:
+    """``data`` as UTF-8 text; :class:`InputError` naming ``where`` and the line of the first bad byte."""
     if not data and not allow_empty:
-        raise InputError(path, 1, "empty file")
+        raise InputError(where, 1, "empty file")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise InputError(
-            path, line, f"not UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start})"
+            where, line, f"not UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start})"
         ) from None
 
 

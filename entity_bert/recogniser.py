@@ -1,0 +1,162 @@
+"""Named entities in raw text, with exact character offsets: what ``entity_bert.load`` returns.
+
+>>> recognise = entity_bert.load("models/maccrobat2020-entity-bert")
+>>> recognise("Started on a β-blocker;\\r\\nT 37.5 °C.")
+[Mention(start=13, end=22, type='Drug', text='β-blocker', score=0.91), ...]
+
+From text to mentions:
+
+1. Lines: the text is cut at every line break (``\\n``, ``\\r\\n`` or a lone
+   ``\\r``); a line break always ends a sentence, as in the corpora.
+2. Sentences and words: :func:`entity_bert.segmentation.split_sentences`, the
+   very segmenter that made the training data, so a document is read as it
+   was in training; every word is an exact slice ``text[start:end]``.
+3. Encoder input: word pieces in windows of ``window`` pieces overlapping by
+   ``overlap`` (:func:`entity_bert.encoder.encode_sentence`), so a sentence of
+   any length is read whole; each word takes the window where it has the
+   most context.
+4. Tags: one pass of the model over length-sorted batches; IOB2 tags are read
+   into entities as seqeval does in strict mode (the reading the study's
+   scores use), so the mentions are exactly the entities that were scored.
+5. Offsets: a mention runs from its first word's start to its last word's
+   end, so ``text[start:end] == mention.text`` whatever the newlines, tabs,
+   spaces or Unicode.
+
+``score``: for softmax heads (Entity-BERT, BERT), the mean over the
+mention's words of the probability of the predicted tag; for models that
+decode otherwise (CRF heads, span-based systems) it is ``None``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple, overload
+
+import torch
+from seqeval.scheme import IOB2, Entities
+
+from .batching import collate, length_batches
+from .corpus import Sentence
+from .encoder import load_tokenizer
+from .export import ExportedModel, read
+from .models.registry import input_kind
+from .models.tagger import Tagger
+from .runs import build_examples
+from .segmentation import split_sentences
+from .train import autocast, pick_device, to_device
+
+_LINE = re.compile(r"[^\r\n]+")
+
+
+class Mention(NamedTuple):
+    """An entity found in a text: ``text[start:end] == mention.text``."""
+
+    start: int
+    end: int
+    type: str
+    text: str
+    score: float | None
+
+
+def sentences_of(text: str) -> list[list[tuple[int, int]]]:
+    """Sentences of ``text`` as word offsets, a line break (LF, CRLF or CR) always ending one."""
+    sentences = []
+    for line in _LINE.finditer(text):
+        for words in split_sentences(line.group()):
+            sentences.append([(start + line.start(), end + line.start()) for start, end in words])
+    return sentences
+
+
+class Recogniser:
+    """A trained model applied to raw text; call it on a string or a list of strings."""
+
+    def __init__(self, exported: ExportedModel, device: str = "auto", precision: str = "fp32") -> None:
+        if precision not in ("fp32", "bf16"):
+            raise ValueError(f"precision must be fp32 or bf16, not {precision!r}")
+        self.exported = exported
+        self.config = exported.config
+        self.tags = exported.tags
+        self.types = sorted({tag[2:] for tag in self.tags if tag != "O"})
+        self.device = pick_device(device)
+        self.precision = precision
+        self.model = exported.model.to(self.device).eval()
+        self.kind = input_kind(self.config.model.name)
+        self.tokenizer = load_tokenizer(self.config.encoder) if self.kind == "encoder" else None
+        self.batch_size = self.config.eval_batch_size
+
+    @classmethod
+    def load(cls, folder: str | Path, device: str = "auto", precision: str = "fp32") -> Recogniser:
+        """Verify and load a model directory written by ``entity-bert export``."""
+        return cls(read(folder, pick_device(device)), device, precision)
+
+    @overload
+    def __call__(self, text: str) -> list[Mention]: ...
+    @overload
+    def __call__(self, text: list[str]) -> list[list[Mention]]: ...
+
+    def __call__(self, text):
+        """Mentions in ``text`` (a string), or in each of a list of strings."""
+        if isinstance(text, str):
+            return self.recognise([text])[0]
+        texts = list(text)
+        if not all(isinstance(t, str) for t in texts):
+            raise TypeError("a recogniser reads a string or a list of strings")
+        return self.recognise(texts)
+
+    def recognise(self, texts: list[str]) -> list[list[Mention]]:
+        """Mentions in each text; the texts' sentences share batches."""
+        owners, sentences = [], []
+        for k, text in enumerate(texts):
+            for words in sentences_of(text):
+                owners.append(k)
+                sentences.append(Sentence([text[s:e] for s, e in words], ["O"] * len(words), words, "text"))
+        mentions: list[list[Mention]] = [[] for _ in texts]
+        for k, sentence, (tags, scores) in zip(owners, sentences, self.tag(sentences), strict=True):
+            mentions[k].extend(_mentions(texts[k], sentence.offsets, tags, scores))
+        return mentions
+
+    def tag(self, sentences: list[Sentence]) -> list[tuple[list[str], list[float] | None]]:
+        """Predicted IOB2 tags of each sentence, with each tag's probability (softmax heads)."""
+        examples = build_examples(
+            sentences, self.tags, self.kind, self.config.encoder, self.exported.vocabulary, self.tokenizer
+        )
+        results: list = [None] * len(examples)
+        for indexes, rows in self._batches(examples):
+            for i, row in zip(indexes, rows, strict=True):
+                results[i] = row
+        return results
+
+    @torch.inference_mode()
+    def _batches(self, examples) -> Iterator[tuple[list[int], list]]:
+        softmax = isinstance(self.model, Tagger) and self.model.crf is None
+        for indexes in length_batches(examples, self.batch_size, None):
+            batch = to_device(collate([examples[i] for i in indexes]), self.device)
+            with autocast(self.device, self.precision):
+                if softmax:
+                    best = self.model.emissions(batch).float().softmax(dim=-1).max(dim=-1)
+                    lengths = batch["mask"].sum(dim=1).tolist()
+                    rows = [
+                        ([self.tags[i] for i in tag[:n]], score[:n])
+                        for tag, score, n in zip(
+                            best.indices.tolist(), best.values.tolist(), lengths, strict=True
+                        )
+                    ]
+                else:
+                    rows = [([self.tags[i] for i in row], None) for row in self.model.decode(batch)]
+            yield indexes, rows
+
+
+def _mentions(
+    text: str, offsets: list[tuple[int, int]], tags: list[str], scores: list[float] | None
+) -> list[Mention]:
+    """Entities of one sentence's tags (seqeval strict IOB2) as character mentions of ``text``."""
+    found = []
+    for entity in Entities([tags], IOB2, suffix=False).entities[0]:
+        start, end = offsets[entity.start][0], offsets[entity.end - 1][1]
+        score = (
+            None if scores is None else sum(scores[entity.start : entity.end]) / (entity.end - entity.start)
+        )
+        found.append(Mention(start, end, entity.tag, text[start:end], score))
+    return found
