@@ -9,6 +9,8 @@
     entity-bert predict  --run CHECKPOINT_DIR [--split test] --out FILE.conll
     entity-bert export   --run CHECKPOINT_DIR --out MODEL_DIR
     entity-bert predict  --model MODEL_DIR [FILE|FOLDER|- ...] [--format jsonl|brat|html] [--out PATH]
+    entity-bert span-eval documents --corpus NAME --out DIR
+                        | score --model MODEL_DIR --predicted DIR --out DIR
     entity-bert ablation [--params params/study.yaml]
     entity-bert tune     [--params params/study.yaml] [--address RAY_ADDRESS]
     entity-bert bench    [--corpus NAME] [--train-sentences N] [--test-sentences N]
@@ -214,6 +216,25 @@ def cmd_predict_text(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_span_eval(args: argparse.Namespace) -> int:
+    from . import span_eval
+    from .recogniser import Recogniser
+
+    params = DataParams.load(args.params)
+    if args.action == "documents":
+        stats = json.loads((Path(params.processed_dir) / args.corpus / "stats.json").read_text("utf-8"))
+        documents = span_eval.test_documents(args.corpus, args.split, stats["default_label_set"], params)
+        print(f"copied {len(documents.texts)} documents to {span_eval.copy_documents(documents, args.out)}")
+        return 0
+    recogniser = Recogniser.load(args.model, args.device)
+    trained = recogniser.exported.manifest["trained"]
+    documents = span_eval.test_documents(trained["corpus"], args.split, trained["label_set"], params)
+    result = span_eval.evaluate(recogniser, documents, Path(args.predicted), params)
+    span_eval.write(result, args.out)
+    print(span_eval.markdown(result))
+    return 0 if result["agrees"] else 1
+
+
 def cmd_ablation(args: argparse.Namespace) -> int:
     from .ablation import AblationSettings, run_ablation
     from .tables import write_table6
@@ -370,6 +391,21 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--run", required=True, help="the run's checkpoint folder (checkpoints/<run name>)")
     export.add_argument("--out", required=True, help="the model directory to write")
     export.set_defaults(func=cmd_export)
+
+    span = commands.add_parser(
+        "span-eval", help="raw-text predictions scored by span against the corpus's .ann (and token level)"
+    ).add_subparsers(dest="action", required=True)
+    documents = span.add_parser("documents", help="copy a split's raw .txt documents to --out")
+    documents.add_argument("--corpus", required=True, help="a standoff corpus (maccrobat2020)")
+    score = span.add_parser("score", help="score the .ann that predict wrote beside the copied documents")
+    score.add_argument("--model", required=True, help="the model directory that predicted them")
+    score.add_argument("--predicted", required=True, help="the folder of copied .txt and predicted .ann")
+    score.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
+    for sub in (documents, score):
+        sub.add_argument("--split", default="test", choices=["train", "dev", "test"], help="which split")
+        sub.add_argument("--params", default=DEFAULT_PARAMS, help="data parameters (YAML)")
+        sub.add_argument("--out", required=True, help="documents: where to copy; score: results folder")
+        sub.set_defaults(func=cmd_span_eval)
 
     ablation = commands.add_parser("ablation", help="Table 6: Entity-BERT with each recurrent layer")
     ablation.add_argument("--params", default="params/study.yaml", help="corpora, cells, seeds (YAML)")

@@ -375,10 +375,20 @@ def report_text(
         "",
         _markdown(significance),
         "",
+        *raw_text_section(tables_dir.parent / "raw_text"),
         *not_reproduced_section(verdicts, profile, tables),
         *limits_section(verdicts, profile, tables),
     ]
     return "\n".join(lines)
+
+
+def raw_text_section(folder: Path) -> list[str]:
+    """The raw-text check (:mod:`entity_bert.span_eval`), when the profile ran it."""
+    path = folder / "span_eval.md"
+    if not path.exists():
+        return []
+    body = path.read_text("utf-8").split("\n", 2)[2]  # less its own title
+    return ["## Raw text: span level against token level", "", body]
 
 
 def write_report(

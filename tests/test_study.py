@@ -27,8 +27,15 @@ def test_every_cell_of_every_profile_is_a_valid_run(path, monkeypatch):
     monkeypatch.chdir(ROOT)
     profile = study.load_profile(path)
     assert profile["profile"] == path.stem
-    assert set(profile) == {"profile", "description", "study", "ablation", "tune"}
+    assert set(profile) == {"profile", "description", "study", "raw_text", "ablation", "tune"}
     settings = profile["study"]
+    raw_text = profile["raw_text"]  # dvc.yaml's raw_text stage exports one of the profile's runs
+    seed = int(raw_text["slot"].rsplit("seed", 1)[1])
+    config = study.run_config(profile, raw_text["corpus"], "entity-bert", seed)
+    assert (
+        raw_text["slot"] == study.slot(raw_text["corpus"], "entity-bert", seed)
+        and raw_text["run"] == config.name
+    )
     assert set(settings["system_overrides"]) == set(settings["systems"])  # dvc.yaml reads each one
     assert len(settings["seeds"]) >= (3 if path.stem != "smoke" else 2)
     for corpus in settings["corpora"]:

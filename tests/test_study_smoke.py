@@ -81,6 +81,9 @@ def test_the_smoke_profile_runs_the_whole_dag_and_a_second_repro_runs_nothing(tm
     metrics = json.loads((results / "metrics.json").read_text("utf-8"))
     assert set(metrics) == set(smoke["corpora"])
     assert "smoke" in (results / "REPORT.md").read_text("utf-8")
+    raw_text = json.loads((results / "raw_text" / "span_eval.json").read_text("utf-8"))
+    assert raw_text["agrees"] and raw_text["documents"] > 0  # raw-text path within its tolerance
+    assert "## Raw text: span level against token level" in (results / "REPORT.md").read_text("utf-8")
 
     again = _run(["dvc", "repro"], project)
     assert "Running stage" not in again
