@@ -70,7 +70,7 @@ def _run_config(bench: BenchConfig, precision: str = "fp32"):
     )
 
 
-def _peak_mb() -> float:
+def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -91,7 +91,7 @@ def _ours_predict(bench: BenchConfig, precision: str) -> dict:
         "sentences": len(test),
         "seconds": seconds,
         "sentences_per_s": rate,
-        "peak_mb": _peak_mb(),
+        "peak_mb": peak_mb(),
         "tags": tags,
     }
 
@@ -131,7 +131,7 @@ def _hf_pipeline(bench: BenchConfig, batch_size: int, precision: str) -> dict:
         "sentences": len(texts),
         "seconds": seconds,
         "sentences_per_s": len(texts) / seconds,
-        "peak_mb": _peak_mb(),
+        "peak_mb": peak_mb(),
     }
 
 
@@ -150,7 +150,7 @@ def _ours_epoch(bench: BenchConfig, precision: str) -> dict:
         "sentences": len(train),
         "seconds": sum(epochs) / len(epochs),
         "epochs_s": epochs,
-        "peak_mb": _peak_mb(),
+        "peak_mb": peak_mb(),
     }
 
 
@@ -215,11 +215,11 @@ def _hf_trainer_epoch(bench: BenchConfig, precision: str) -> dict:
         "sentences": len(dataset),
         "seconds": sum(epochs) / len(epochs),
         "epochs_s": epochs,
-        "peak_mb": _peak_mb(),
+        "peak_mb": peak_mb(),
     }
 
 
-def _in_fresh_process(function, *args) -> dict:
+def in_fresh_process(function, *args) -> dict:
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
         return pool.submit(function, *args).result()
 
@@ -230,15 +230,15 @@ def bench(config: BenchConfig) -> dict:
 
     batch = config.eval_batch_size
     measured = {
-        "entity_bert_predict_fp32": _in_fresh_process(_ours_predict, config, "fp32"),
-        "entity_bert_predict_bf16": _in_fresh_process(_ours_predict, config, "bf16"),
-        "hf_pipeline_fp32_batch_1": _in_fresh_process(_hf_pipeline, config, 1, "fp32"),
-        f"hf_pipeline_fp32_batch_{batch}": _in_fresh_process(_hf_pipeline, config, batch, "fp32"),
-        "hf_pipeline_bf16_batch_1": _in_fresh_process(_hf_pipeline, config, 1, "bf16"),
-        "entity_bert_epoch_fp32": _in_fresh_process(_ours_epoch, config, "fp32"),
-        "hf_trainer_epoch_fp32": _in_fresh_process(_hf_trainer_epoch, config, "fp32"),
-        "entity_bert_epoch_bf16": _in_fresh_process(_ours_epoch, config, "bf16"),
-        "hf_trainer_epoch_bf16": _in_fresh_process(_hf_trainer_epoch, config, "bf16"),
+        "entity_bert_predict_fp32": in_fresh_process(_ours_predict, config, "fp32"),
+        "entity_bert_predict_bf16": in_fresh_process(_ours_predict, config, "bf16"),
+        "hf_pipeline_fp32_batch_1": in_fresh_process(_hf_pipeline, config, 1, "fp32"),
+        f"hf_pipeline_fp32_batch_{batch}": in_fresh_process(_hf_pipeline, config, batch, "fp32"),
+        "hf_pipeline_bf16_batch_1": in_fresh_process(_hf_pipeline, config, 1, "bf16"),
+        "entity_bert_epoch_fp32": in_fresh_process(_ours_epoch, config, "fp32"),
+        "hf_trainer_epoch_fp32": in_fresh_process(_hf_trainer_epoch, config, "fp32"),
+        "entity_bert_epoch_bf16": in_fresh_process(_ours_epoch, config, "bf16"),
+        "hf_trainer_epoch_bf16": in_fresh_process(_hf_trainer_epoch, config, "bf16"),
     }
     fp32_tags = measured["entity_bert_predict_fp32"].pop("tags")
     bf16_tags = measured["entity_bert_predict_bf16"].pop("tags")

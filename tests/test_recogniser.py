@@ -220,3 +220,36 @@ class _Stdin:
         import io
 
         self.buffer = io.BytesIO(data)
+
+
+def test_bf16_keeps_offsets_exact_and_mostly_the_same_mentions(trained):
+    _, model = trained
+    fp32 = entity_bert.load(model, device="cpu")(TEXTS)
+    bf16 = entity_bert.load(model, device="cpu", precision="bf16")(TEXTS)
+    for text, mentions in zip(TEXTS, bf16, strict=True):
+        assert all(text[m.start : m.end] == m.text for m in mentions)
+    same = {(k, *m[:4]) for k, ms in enumerate(fp32) for m in ms} & {
+        (k, *m[:4]) for k, ms in enumerate(bf16) for m in ms
+    }
+    assert len(same) >= 0.8 * sum(len(ms) for ms in fp32)
+
+
+def test_budget_batches_cover_every_sentence_once_and_bound_padding():
+    from entity_bert.batching import Example
+    from entity_bert.recogniser import budget_batches
+
+    costs = [300, 5, 40, 38, 41, 39, 7, 6, 250, 36]
+    examples = [Example([0], encoded=encode_stub(c)) for c in costs]
+    batches = budget_batches(examples, budget=160, fill=0.8)
+    assert sorted(i for b in batches for i in b) == list(range(len(costs)))
+    for batch in batches:
+        longest = max(costs[i] for i in batch)
+        assert len(batch) == 1 or len(batch) * longest <= 160
+        assert all(costs[i] >= 0.8 * longest for i in batch)
+    assert [costs[b[0]] for b in batches] == sorted((costs[b[0]] for b in batches), reverse=True)
+
+
+def encode_stub(pieces: int):
+    from entity_bert.encoder import EncodedSentence
+
+    return EncodedSentence([[0] * pieces], [(0, 0)], [1])
