@@ -21,7 +21,6 @@ a one-line :class:`~entity_bert.errors.InputError` naming the file.
 from __future__ import annotations
 
 import json
-import os
 import platform
 import shutil
 from dataclasses import dataclass, replace
@@ -35,7 +34,7 @@ from transformers import PreTrainedModel
 
 from . import __version__, checkpoint
 from .batching import Vocabulary
-from .encoder import EncoderSpec, fingerprint
+from .encoder import fingerprint
 from .errors import InputError
 from .fileio import atomic_directory, sha256_file
 from .models.registry import build_tagger, input_kind
@@ -161,7 +160,6 @@ def verify(folder: str | Path) -> dict:
 
 def read(folder: str | Path, device: str | torch.device = "cpu") -> ExportedModel:
     """Verify and load a model directory (offline: every file comes from ``folder``)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     folder = Path(folder)
     manifest = verify(folder)
     config = RunConfig.from_dict(json.loads((folder / "config.json").read_text("utf-8")))
@@ -181,8 +179,3 @@ def read(folder: str | Path, device: str | torch.device = "cpu") -> ExportedMode
     checkpoint.load_model(model, folder)
     model.to(device).eval()
     return ExportedModel(folder, config, tags, model, vocabulary, manifest)
-
-
-def encoder_spec(exported: ExportedModel) -> EncoderSpec | None:
-    """The encoder (inside the directory) of an exported encoder model; ``None`` for the others."""
-    return exported.config.encoder if input_kind(exported.config.model.name) == "encoder" else None
