@@ -10,6 +10,7 @@ import yaml
 
 from entity_bert import study
 from entity_bert.fileio import sha256_file
+from entity_bert.prepare import DataParams
 from entity_bert.runs import RunConfig, subset_indexes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,10 +33,10 @@ def test_every_cell_of_every_profile_is_a_valid_run(path, monkeypatch):
     raw_text = profile["raw_text"]  # dvc.yaml's raw_text stage exports one of the profile's runs
     seed = int(raw_text["slot"].rsplit("seed", 1)[1])
     config = study.run_config(profile, raw_text["corpus"], "entity-bert", seed)
-    assert (
-        raw_text["slot"] == study.slot(raw_text["corpus"], "entity-bert", seed)
-        and raw_text["run"] == config.name
-    )
+    # the corpus's default label set (the first in params/data.yaml), known without prepared data
+    config.label_set = next(iter(DataParams.load(ROOT / "params" / "data.yaml").label_sets[config.corpus]))
+    assert raw_text["slot"] == study.slot(config.corpus, "entity-bert", seed)
+    assert raw_text["run"] == config.name
     assert set(settings["system_overrides"]) == set(settings["systems"])  # dvc.yaml reads each one
     assert len(settings["seeds"]) >= (3 if path.stem != "smoke" else 2)
     for corpus in settings["corpora"]:
