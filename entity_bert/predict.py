@@ -146,6 +146,8 @@ def run_predict(
     """Predict every document of ``inputs``; return (documents done, documents or inputs that failed)."""
     if output_format not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, not {output_format!r}")
+    if output_format == "jsonl" and out and Path(out).is_dir():
+        raise InputError(out, None, "is a folder: --format jsonl writes one file (give its path)")
     found, problems = documents(inputs)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)

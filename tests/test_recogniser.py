@@ -201,6 +201,8 @@ def test_standard_input_is_read_when_no_file_is_given(trained, capsys, monkeypat
     monkeypatch.setattr(sys, "stdin", _Stdin(text.encode("utf-8")))
     assert main(["predict", "--model", str(model)]) == 0
     record = json.loads(capsys.readouterr().out)
+    assert main(["predict", "--model", str(model), "-", "--out", str(model)]) == 2  # a folder
+    assert "--format jsonl writes one file" in capsys.readouterr().err
     assert record["document"] == "<stdin>"
     assert all(text[e["start"] : e["end"]] == e["text"] for e in record["entities"])
 
