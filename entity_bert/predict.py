@@ -160,7 +160,9 @@ def run_predict(
             line = _write(document, mentions, recogniser.types, output_format, out_path)
             if output_format == "jsonl" and out_path is None:
                 sys.stdout.write(line)
-            lines.append(line)
+            elif line:
+                lines.append(line)
+            document.text = None  # done with it
         pending.clear()
 
     pending: list[Document] = []
