@@ -1,7 +1,8 @@
 """``entity-bert bench --raw-text``: entities in raw documents, ours against Hugging Face's pipeline.
 
-On the same encoder, the same documents (the raw ``.txt`` of a standoff
-corpus's test split) and the same machine, each measurement in a fresh
+On the same device (CUDA when present, else the CPU), the same encoder,
+the same documents (the raw ``.txt`` of a standoff corpus's test split)
+and the same machine, each measurement in a fresh
 process (:func:`entity_bert.bench.in_fresh_process`):
 
 - ours: an exported model (``entity-bert export``) read by
@@ -65,7 +66,7 @@ def _ours(bench: RawTextBench, precision: str) -> dict:
     from .recogniser import Recogniser, sentences_of
 
     names, texts = _texts(bench)
-    recognise = Recogniser.load(bench.model, "cpu", precision)
+    recognise = Recogniser.load(bench.model, "auto", precision)
     recognise(texts[:2])  # warm-up
     started = time.perf_counter()
     found = recognise(texts)
@@ -98,7 +99,7 @@ def _hf(bench: RawTextBench, unit: str) -> dict:
         tokenizer=AutoTokenizer.from_pretrained(folder),
         aggregation_strategy="simple",
         stride=bench.stride,
-        device="cpu",
+        device="cuda" if torch.cuda.is_available() else "cpu",
     )
     inputs = (
         texts
@@ -148,6 +149,7 @@ def run_bench(bench: RawTextBench) -> dict:
     }
     result = {
         "config": asdict(bench),
+        "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
         "threads": torch.get_num_threads(),
         "measured": measured,
         "ratios": ratios,
@@ -172,7 +174,8 @@ def format_result(result: dict) -> str:
         "",
         f"{first['documents']} raw {config['split']} documents of {config['corpus']} ({first['characters']} "
         f"characters, {first['sentences']} sentences as we split them); model {config['model']}; "
-        f"{result['threads']} CPU threads; each row in a fresh process. Hugging Face: "
+        f"device {result.get('device', 'cpu')}, {result['threads']} CPU threads; each row in a fresh "
+        "process. Hugging Face: "
         '`pipeline("token-classification", aggregation_strategy="simple")` on the same encoder, batch '
         f"size 1, stride {config['stride']}.",
         "",

@@ -45,3 +45,23 @@ def test_the_report_includes_the_raw_text_check_when_it_ran(tmp_path):
         "",
         "Model: x.\n",
     ]
+
+
+def test_the_raw_text_benchmark_page_states_each_ratio_against_the_target():
+    from entity_bert.raw_text_bench import format_result
+
+    row = {"documents": 4, "characters": 4000, "sentences": 40, "seconds": 2.0, "peak_mb": 500.0}
+    result = {
+        "config": {"split": "test", "corpus": "maccrobat2020", "model": "m", "stride": 64},
+        "device": "cpu",
+        "threads": 2,
+        "measured": {"ours_fp32": row, "hf_pipeline_documents": {**row, "seconds": 7.0}},
+        "ratios": {"ours_fp32_vs_hf_pipeline_documents": 3.5, "ours_fp32_vs_hf_pipeline_lines": 2.9},
+        "target": ">= 3.0 (ours against the pipeline)",
+        "span_f1": {"ours_fp32": {"f1": 0.5}, "ours_bf16": {"f1": 0.49}},
+        "bf16_mentions_equal_to_fp32": 0.99,
+    }
+    page = format_result(result)
+    assert "| ours_fp32_vs_hf_pipeline_documents | 3.50 | met |" in page
+    assert "| ours_fp32_vs_hf_pipeline_lines | 2.90 | not met |" in page
+    assert "| hf_pipeline_documents | 4 | 7.00 | 0.57 | 571 | 500 |" in page
