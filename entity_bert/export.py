@@ -158,8 +158,8 @@ def verify(folder: str | Path) -> dict:
     return manifest
 
 
-def read(folder: str | Path, device: str | torch.device = "cpu") -> ExportedModel:
-    """Verify and load a model directory (offline: every file comes from ``folder``)."""
+def read(folder: str | Path) -> ExportedModel:
+    """Verify and load a model directory on the CPU (offline: every file comes from ``folder``)."""
     folder = Path(folder)
     manifest = verify(folder)
     config = RunConfig.from_dict(json.loads((folder / "config.json").read_text("utf-8")))
@@ -177,5 +177,5 @@ def read(folder: str | Path, device: str | torch.device = "cpu") -> ExportedMode
         torch.manual_seed(0)  # layers the checkpoint overwrites anyway; keeps loading deterministic
         model = build_tagger(config.model, tags, config.regime, config.encoder, vocabulary)
     checkpoint.load_model(model, folder)
-    model.to(device).eval()
+    model.eval()
     return ExportedModel(folder, config, tags, model, vocabulary, manifest)

@@ -49,13 +49,19 @@ class RawTextBench:
     out_dir: str = "results/bench"
 
 
-def _texts(bench: RawTextBench) -> tuple[list[str], list[str]]:
+def _documents(bench: RawTextBench):
+    """The first ``bench.documents`` documents of the split (sorted by id), with their gold source."""
     from .prepare import DataParams
     from .span_eval import test_documents
 
     documents = test_documents(bench.corpus, bench.split, _label_set(bench), DataParams.load(bench.params))
-    chosen = sorted(documents.texts.items())[: bench.documents]
-    return [doc for doc, _ in chosen], [path.read_text("utf-8") for _, path in chosen]
+    documents.texts = dict(sorted(documents.texts.items())[: bench.documents])
+    return documents
+
+
+def _texts(bench: RawTextBench) -> tuple[list[str], list[str]]:
+    texts = _documents(bench).texts
+    return list(texts), [path.read_text("utf-8") for path in texts.values()]
 
 
 def _label_set(bench: RawTextBench) -> str:
@@ -124,7 +130,7 @@ def run_bench(bench: RawTextBench) -> dict:
     import torch
 
     from .prepare import DataParams
-    from .span_eval import corpus_gold, span_scores, test_documents
+    from .span_eval import corpus_gold, span_scores
 
     measured = {
         "ours_fp32": in_fresh_process(_ours, bench, "fp32"),
@@ -133,11 +139,7 @@ def run_bench(bench: RawTextBench) -> dict:
         "hf_pipeline_lines": in_fresh_process(_hf, bench, "lines"),
     }
     fp32, bf16 = (set(map(tuple, measured[k].pop("mentions"))) for k in ("ours_fp32", "ours_bf16"))
-    params = DataParams.load(bench.params)
-    documents = test_documents(bench.corpus, bench.split, _label_set(bench), params)
-    names = set(sorted(documents.texts)[: bench.documents])
-    documents.texts = {d: p for d, p in documents.texts.items() if d in names}
-    gold = corpus_gold(documents, params)
+    gold = corpus_gold(_documents(bench), DataParams.load(bench.params))
 
     def rate(name: str) -> float:
         return measured[name]["documents"] / measured[name]["seconds"]

@@ -101,7 +101,7 @@ class Recogniser:
     @classmethod
     def load(cls, folder: str | Path, device: str = "auto", precision: str = "fp32") -> Recogniser:
         """Verify and load a model directory written by ``entity-bert export``."""
-        return cls(read(folder, pick_device(device)), device, precision)
+        return cls(read(folder), device, precision)
 
     @overload
     def __call__(self, text: str) -> list[Mention]: ...
@@ -181,15 +181,23 @@ def budget_batches(examples: list[Example], budget: int, fill: float = 0.8) -> l
     return batches
 
 
+def entity_spans(offsets: list[tuple[int, int]], tags: list[str]) -> list[tuple[int, int, str, int, int]]:
+    """Entities of one sentence's tags, as seqeval reads them in strict IOB2 mode.
+
+    Each is ``(start, end, type, first word, word end)``: character offsets
+    from ``offsets`` (one ``(start, end)`` per word) and the word range.
+    """
+    return [
+        (offsets[e.start][0], offsets[e.end - 1][1], e.tag, e.start, e.end)
+        for e in Entities([tags], IOB2, suffix=False).entities[0]
+    ]
+
+
 def _mentions(
     text: str, offsets: list[tuple[int, int]], tags: list[str], scores: list[float] | None
 ) -> list[Mention]:
-    """Entities of one sentence's tags (seqeval strict IOB2) as character mentions of ``text``."""
-    found = []
-    for entity in Entities([tags], IOB2, suffix=False).entities[0]:
-        start, end = offsets[entity.start][0], offsets[entity.end - 1][1]
-        score = (
-            None if scores is None else sum(scores[entity.start : entity.end]) / (entity.end - entity.start)
-        )
-        found.append(Mention(start, end, entity.tag, text[start:end], score))
-    return found
+    """Entities of one sentence's tags as character mentions of ``text``."""
+    return [
+        Mention(start, end, kind, text[start:end], None if scores is None else sum(scores[a:b]) / (b - a))
+        for start, end, kind, a, b in entity_spans(offsets, tags)
+    ]

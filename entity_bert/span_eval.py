@@ -39,14 +39,12 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from seqeval.scheme import IOB2, Entities
-
 from . import brat, spans
 from .corpus import Sentence, read_jsonl
 from .fileio import atomic_write_text
 from .metrics import entity_scores
 from .prepare import DataParams, load_label_sets
-from .recogniser import Recogniser
+from .recogniser import Recogniser, entity_spans
 from .sources import corpus_sources
 
 Span = tuple[str, int, int, str]  # document, start, end, type
@@ -99,12 +97,11 @@ def corpus_gold(documents: TestDocuments, params: DataParams) -> set[Span]:
 
 def sentence_spans(sentences: list[Sentence], tags: list[list[str]]) -> set[Span]:
     """Entities of IOB2 ``tags`` (seqeval strict) as character spans of their documents."""
-    found = set()
-    for sentence, row in zip(sentences, tags, strict=True):
-        for entity in Entities([row], IOB2, suffix=False).entities[0]:
-            start, end = sentence.offsets[entity.start][0], sentence.offsets[entity.end - 1][1]
-            found.add((sentence.doc, start, end, entity.tag))
-    return found
+    return {
+        (sentence.doc, start, end, kind)
+        for sentence, row in zip(sentences, tags, strict=True)
+        for start, end, kind, _, _ in entity_spans(sentence.offsets, row)
+    }
 
 
 def predicted_spans(folder: Path, documents: TestDocuments, types: list[str]) -> set[Span]:
