@@ -75,6 +75,16 @@ def sentences_of(text: str) -> list[list[tuple[int, int]]]:
     return sentences
 
 
+def text_sentences(texts: list[str]) -> tuple[list[int], list[Sentence]]:
+    """The sentences of all ``texts``, each with the index of the text it comes from."""
+    owners, sentences = [], []
+    for k, text in enumerate(texts):
+        for words in sentences_of(text):
+            owners.append(k)
+            sentences.append(Sentence([text[s:e] for s, e in words], ["O"] * len(words), words, "text"))
+    return owners, sentences
+
+
 class Recogniser:
     """A trained model applied to raw text; call it on a string or a list of strings."""
 
@@ -119,11 +129,7 @@ class Recogniser:
 
     def recognise(self, texts: list[str]) -> list[list[Mention]]:
         """Mentions in each text; the texts' sentences share batches."""
-        owners, sentences = [], []
-        for k, text in enumerate(texts):
-            for words in sentences_of(text):
-                owners.append(k)
-                sentences.append(Sentence([text[s:e] for s, e in words], ["O"] * len(words), words, "text"))
+        owners, sentences = text_sentences(texts)
         mentions: list[list[Mention]] = [[] for _ in texts]
         for k, sentence, (tags, scores) in zip(owners, sentences, self.tag(sentences), strict=True):
             mentions[k].extend(_mentions(texts[k], sentence.offsets, tags, scores))
@@ -131,20 +137,28 @@ class Recogniser:
 
     def tag(self, sentences: list[Sentence]) -> list[tuple[list[str], list[float] | None]]:
         """Predicted IOB2 tags of each sentence, with each tag's probability (softmax heads)."""
-        examples = build_examples(
-            sentences, self.tags, self.kind, self.config.encoder, self.exported.vocabulary, self.tokenizer
-        )
+        examples = self.examples(sentences)
         results: list = [None] * len(examples)
         for indexes, rows in self._batches(examples):
             for i, row in zip(indexes, rows, strict=True):
                 results[i] = row
         return results
 
+    def examples(self, sentences: list[Sentence]) -> list[Example]:
+        """The model's inputs for ``sentences`` (word pieces and windows for an encoder)."""
+        return build_examples(
+            sentences, self.tags, self.kind, self.config.encoder, self.exported.vocabulary, self.tokenizer
+        )
+
+    def batches(self, examples: list[Example]) -> Iterator[tuple[list[int], dict[str, torch.Tensor]]]:
+        """Length-sorted batches of ``examples`` on the model's device, with their indexes."""
+        for indexes in budget_batches(examples, self.budget):
+            yield indexes, to_device(collate([examples[i] for i in indexes]), self.device)
+
     @torch.inference_mode()
     def _batches(self, examples) -> Iterator[tuple[list[int], list]]:
         softmax = isinstance(self.model, Tagger) and self.model.crf is None
-        for indexes in budget_batches(examples, self.budget):
-            batch = to_device(collate([examples[i] for i in indexes]), self.device)
+        for indexes, batch in self.batches(examples):
             with autocast(self.device, self.precision):
                 if softmax:
                     best = self.model.emissions(batch).float().softmax(dim=-1).max(dim=-1)
