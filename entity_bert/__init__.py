@@ -12,10 +12,10 @@ The package holds all the study's logic; notebooks, DVC stages and the
 - ``tables``: the paper's tables, measured beside claimed.
 
 Using a trained model on raw text: ``entity-bert export`` writes a portable
-model directory (:mod:`entity_bert.export`); :func:`load` reads one back as a
-:class:`~entity_bert.recogniser.Recogniser`, which finds entities in any
+model directory (:mod:`entity_bert.serve.export`); :func:`load` reads one back as a
+:class:`~entity_bert.serve.recogniser.Recogniser`, which finds entities in any
 string with exact character offsets; ``entity-bert predict`` does the same
-for files (:mod:`entity_bert.predict`).
+for files (:mod:`entity_bert.serve.predict`).
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ def load(folder: str | Path, device: str = "auto", precision: str = "fp32"):
     """The model directory ``folder`` (from ``entity-bert export``) as a recogniser of raw text.
 
     ``recognise = entity_bert.load(folder)``; ``recognise(text)`` gives
-    :class:`~entity_bert.recogniser.Mention` tuples ``(start, end, type,
+    :class:`~entity_bert.serve.recogniser.Mention` tuples ``(start, end, type,
     text, score)`` with ``text[start:end] == mention.text``.
     """
-    from .recogniser import Recogniser  # torch and transformers load only when a model does
+    from entity_bert.serve.recogniser import Recogniser  # torch and transformers load only when a model does
 
     return Recogniser.load(folder, device, precision)

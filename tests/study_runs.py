@@ -4,14 +4,14 @@ Each corpus gets random gold IOB2 sentences; each system predicts them with a
 given skill (the chance of getting a gold entity exactly right; the misses are
 dropped, cut short or mistyped, and unskilled systems add false positives).
 The scores and the per-sentence counts are computed by the project's own
-``entity_bert.metrics`` from those tags, so they agree as in a real run.
+``entity_bert.scoring.metrics`` from those tags, so they agree as in a real run.
 """
 
 from __future__ import annotations
 
 import random
 
-from entity_bert.metrics import entity_scores, sentence_counts
+from entity_bert.scoring.metrics import entity_scores, sentence_counts
 
 TYPES = ["Disease", "Drug"]
 SKILLS = {"bert": 0.6, "container": 0.3, "entity-bert": 0.9}

@@ -12,10 +12,8 @@ import json
 import random
 from pathlib import Path
 
-from entity_bert.corpus import Sentence, write_jsonl
-from entity_bert.encoder import EncoderSpec
-from entity_bert.models.registry import ModelConfig
-from entity_bert.runs import RunConfig
+from entity_bert.data.corpus import Sentence, write_jsonl
+from entity_bert.runs.config import RunConfig, resolve
 
 DRUGS = ["aspirin", "heparin", "metformin", "beta blockers", "insulin glargine", "warfarin"]
 DISEASES = ["diabetes", "lung cancer", "sepsis", "heart failure", "asthma", "chronic kidney disease"]
@@ -75,14 +73,14 @@ def synthetic_run_config(
 ) -> RunConfig:
     """A run on the synthetic corpus under ``root`` with the tiny random encoder, outputs in ``tmp_path``."""
     settings = {"epochs": 4, "lr": 3e-3, "batch_size": 16, "patience": 10, **settings}
-    return RunConfig(
-        corpus="synth",
-        model=ModelConfig(name=name),
-        regime=regime,
-        encoder=EncoderSpec(name="tiny-random"),
-        processed_dir=str(root / "processed"),
-        features_dir=str(tmp_path / "features"),
-        checkpoints_dir=str(tmp_path / "checkpoints"),
-        runs_dir=str(tmp_path / "runs"),
-        **settings,
-    )
+    base = {
+        "corpus": "synth",
+        "model": {"name": name},
+        "regime": regime,
+        "encoder": {"name": "tiny-random"},
+        "processed_dir": str(root / "processed"),
+        "features_dir": str(tmp_path / "features"),
+        "checkpoints_dir": str(tmp_path / "checkpoints"),
+        "runs_dir": str(tmp_path / "runs"),
+    }
+    return resolve(base, settings, params=None)

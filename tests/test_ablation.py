@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from entity_bert.ablation import AblationSettings, ablation_configs, run_ablation
-from entity_bert.tables import write_table6
+from entity_bert.report.tables import write_table6
+from entity_bert.study.ablation import AblationSettings, ablation_configs, run_ablation
 
 from .synthetic import write_synthetic_corpus
 
@@ -47,7 +47,7 @@ def test_finished_runs_are_not_run_again(tmp_path, monkeypatch):
     settings = _settings(tmp_path)
     settings.cells, settings.seeds = ["sru"], [13]
     first = run_ablation(settings)
-    monkeypatch.setattr("entity_bert.evaluate.train_and_evaluate", lambda config: 1 / 0)
+    monkeypatch.setattr("entity_bert.training.evaluation.train_and_evaluate", lambda config: 1 / 0)
     assert run_ablation(settings) == first
     assert len(ablation_configs(settings)) == 1
 
@@ -55,7 +55,7 @@ def test_finished_runs_are_not_run_again(tmp_path, monkeypatch):
 def test_a_setting_added_later_with_its_default_keeps_finished_runs_done(tmp_path):
     import json
 
-    from entity_bert.ablation import is_done
+    from entity_bert.study.ablation import is_done
 
     write_synthetic_corpus(tmp_path / "processed")
     settings = _settings(tmp_path)

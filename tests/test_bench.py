@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from entity_bert.bench import BenchConfig, bench
+from entity_bert.study.bench import BenchConfig, bench
 
 from .synthetic import write_synthetic_corpus
 

@@ -6,9 +6,8 @@ import pytest
 import torch
 from torch import Tensor, nn
 
-from entity_bert.batching import IGNORE
-from entity_bert.evaluate import train_and_evaluate
-from entity_bert.iob2 import tag_types
+from entity_bert.data.iob2 import tag_types
+from entity_bert.models.batching import IGNORE
 from entity_bert.models.biaffine import (
     NON_ENTITY,
     Biaffine,
@@ -17,6 +16,7 @@ from entity_bert.models.biaffine import (
     gold_classes,
     valid_spans,
 )
+from entity_bert.training.evaluation import train_and_evaluate
 
 from .synthetic import synthetic_run_config
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from entity_bert.brat import read_document, read_folder
-from entity_bert.errors import InputError
+from entity_bert.core.errors import InputError
+from entity_bert.data.brat import read_document, read_folder
 
 TEXT = "A 48-year-old man had lung and liver cancer.\nHe took aspirin.\n"
 

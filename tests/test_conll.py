@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from entity_bert.conll import read_tsv
-from entity_bert.errors import InputError
+from entity_bert.core.errors import InputError
+from entity_bert.data.conll import read_tsv
 
 VALID = (
     "Familial\tB-Disease\nbreast\tI-Disease\ncancer\tI-Disease\nis\tO\nrare\tO\n\nAPC\tO\nmutations\tO\n\n"

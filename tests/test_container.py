@@ -8,10 +8,9 @@ import pytest
 import torch
 from torch.distributions import Independent, Normal, kl_divergence
 
-from entity_bert import checkpoint, iob2
-from entity_bert.batching import collate, length_batches
-from entity_bert.encoder import EncoderSpec
-from entity_bert.evaluate import neural_predictor, score
+from entity_bert.data import iob2
+from entity_bert.models.batching import collate, length_batches
+from entity_bert.models.config import ModelConfig
 from entity_bert.models.container import (
     contrastive_loss,
     few_shot_sample,
@@ -19,9 +18,12 @@ from entity_bert.models.container import (
     symmetric_kl,
     unit_distance,
 )
-from entity_bert.models.registry import ModelConfig, build_tagger
-from entity_bert.runs import build_examples, load_split
-from entity_bert.train import Run
+from entity_bert.models.encoder import EncoderSpec
+from entity_bert.models.registry import build_tagger
+from entity_bert.runs import checkpoint
+from entity_bert.runs.data import build_examples, load_split
+from entity_bert.training.engine import Run
+from entity_bert.training.evaluation import neural_predictor, score
 
 from .synthetic import DISEASES, DRUGS, TEMPLATES, fill_template, synthetic_run_config
 

@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from entity_bert import iob2
+from entity_bert.data import iob2
 from entity_bert.models.crf import CRF, FORBIDDEN
 
 TAGS3 = ["O", "B-X", "I-X"]

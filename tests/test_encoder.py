@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from entity_bert.batching import Example, collate
-from entity_bert.encoder import (
+from entity_bert.models.batching import Example, collate
+from entity_bert.models.encoder import (
     PACKAGED_SHA256,
     EncoderError,
     EncoderSpec,

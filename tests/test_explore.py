@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from entity_bert import explore
-from entity_bert.corpus import Sentence
-from entity_bert.errors import InputError
-from entity_bert.evaluate import train_and_evaluate
-from entity_bert.train import Run
+from entity_bert.core.errors import InputError
+from entity_bert.data.corpus import Sentence
+from entity_bert.study import explore
+from entity_bert.training.engine import Run
+from entity_bert.training.evaluation import train_and_evaluate
 
 from .synthetic import synthetic_run_config
 

@@ -12,8 +12,8 @@ import pytest
 from seqeval.metrics import f1_score
 from seqeval.scheme import IOB2
 
-from entity_bert import iob2
-from entity_bert.corpus import Sentence
+from entity_bert.data import iob2
+from entity_bert.data.corpus import Sentence
 from entity_bert.models.feature_crf import (
     CONFIG_FILE,
     MODEL_FILE,

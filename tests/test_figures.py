@@ -1,4 +1,4 @@
-"""Figures 5-9 drawn from the table CSVs (entity_bert.figures)."""
+"""Figures 5-9 drawn from the table CSVs (entity_bert.report.figures)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from entity_bert import figures
-from entity_bert.figures import FIGURES, draw_figure, save_figure, write_figure, write_figures
-from entity_bert.study_tables import quality_table, write_study_tables
-from entity_bert.tables import write_table6
+from entity_bert.report import figures
+from entity_bert.report.figures import FIGURES, draw_figure, save_figure, write_figure, write_figures
+from entity_bert.report.study_tables import quality_table, write_study_tables
+from entity_bert.report.tables import write_table6
 
 from .study_runs import make_run, make_study_runs
 

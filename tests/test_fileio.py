@@ -6,8 +6,14 @@ import hashlib
 
 import pytest
 
-from entity_bert.errors import InputError
-from entity_bert.fileio import atomic_directory, atomic_write_bytes, atomic_write_text, read_utf8, sha256_file
+from entity_bert.core.errors import InputError
+from entity_bert.core.fileio import (
+    atomic_directory,
+    atomic_write_bytes,
+    atomic_write_text,
+    read_utf8,
+    sha256_file,
+)
 
 
 def test_read_utf8_keeps_newlines_as_stored(tmp_path):

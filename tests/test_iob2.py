@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from entity_bert import iob2
+from entity_bert.data import iob2
 
 
 @pytest.mark.parametrize("tag", ["O", "B-Disease", "I-Disease", "B-cell_line", "I-Dis-ease", "B-β"])

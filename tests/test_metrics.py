@@ -8,7 +8,7 @@ import warnings
 import pytest
 from seqeval.metrics import f1_score, precision_score, recall_score
 
-from entity_bert.metrics import entity_scores, format_scores
+from entity_bert.scoring.metrics import entity_scores, format_scores
 
 # Sentence 0: the Disease span is predicted one token too short (boundary error),
 #             the Drug span is exactly right.
@@ -167,7 +167,7 @@ def test_result_is_json_serialisable_and_summary_mentions_every_type():
 
 
 def test_sentence_counts_sum_to_the_micro_scores():
-    from entity_bert.metrics import sentence_counts
+    from entity_bert.scoring.metrics import sentence_counts
 
     gold = [["B-X", "I-X", "O", "B-Y"], ["O", "B-X"], ["B-Y", "I-Y"]]
     predicted = [["B-X", "I-X", "O", "B-X"], ["I-X", "B-X"], ["B-Y", "O"]]

@@ -8,13 +8,14 @@ import pytest
 import torch
 import yaml
 
-from entity_bert import iob2
-from entity_bert.checkpoint import model_tensors
-from entity_bert.encoder import EncoderSpec
-from entity_bert.errors import InputError
-from entity_bert.evaluate import train_and_evaluate
+from entity_bert.core.errors import InputError
+from entity_bert.data import iob2
+from entity_bert.models.config import ModelConfig
+from entity_bert.models.encoder import EncoderSpec
 from entity_bert.models.mrc import flat_indexes, load_queries, matched_spans, query_windows
-from entity_bert.models.registry import ModelConfig, build_tagger
+from entity_bert.models.registry import build_tagger
+from entity_bert.runs.checkpoint import model_tensors
+from entity_bert.training.evaluation import train_and_evaluate
 
 from .synthetic import synthetic_run_config
 
@@ -113,8 +114,8 @@ def test_mrc_learns_the_synthetic_corpus(corpus, tmp_path):
 
 
 def test_memoised_frozen_states_equal_the_live_encoders_and_are_reused():
-    from entity_bert.batching import Example, collate
-    from entity_bert.encoder import encode_sentence, load_tokenizer
+    from entity_bert.models.batching import Example, collate
+    from entity_bert.models.encoder import encode_sentence, load_tokenizer
 
     spec = EncoderSpec("tiny-random")
     model = build_tagger(

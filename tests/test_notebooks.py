@@ -8,7 +8,7 @@ from pathlib import Path
 import papermill
 import yaml
 
-from entity_bert.prepare import prepare_corpus
+from entity_bert.data.prepare import prepare_corpus
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from entity_bert.corpus import read_jsonl
-from entity_bert.errors import InputError
-from entity_bert.prepare import prepare_corpus
+from entity_bert.core.errors import InputError
+from entity_bert.data.corpus import read_jsonl
+from entity_bert.data.prepare import prepare_corpus
 
 
 def _files(root: Path) -> dict[str, bytes]:

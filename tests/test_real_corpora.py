@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from entity_bert import iob2, sources
-from entity_bert.corpus import read_jsonl
-from entity_bert.prepare import DataParams, prepare_corpus
+from entity_bert.data import iob2, sources
+from entity_bert.data.corpus import read_jsonl
+from entity_bert.data.prepare import DataParams, prepare_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 MIRROR = Path(os.environ.get(sources.MIRROR_ENV) or ROOT.parent / "shared" / "corpora")

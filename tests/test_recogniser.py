@@ -13,14 +13,15 @@ from pathlib import Path
 import pytest
 
 import entity_bert
-from entity_bert import brat
 from entity_bert.cli import main
-from entity_bert.corpus import Sentence
-from entity_bert.encoder import encode_sentence
-from entity_bert.errors import InputError
-from entity_bert.evaluate import load_trained, neural_predictor, train_and_evaluate
-from entity_bert.export import export_run
-from entity_bert.recogniser import sentences_of
+from entity_bert.core.errors import InputError
+from entity_bert.data import brat
+from entity_bert.data.corpus import Sentence
+from entity_bert.models.encoder import encode_sentence
+from entity_bert.runs.model import load_trained
+from entity_bert.serve.export import export_run
+from entity_bert.serve.recogniser import sentences_of
+from entity_bert.training.evaluation import neural_predictor, train_and_evaluate
 
 from .synthetic import synthetic_run_config
 
@@ -237,8 +238,8 @@ def test_bf16_keeps_offsets_exact_and_mostly_the_same_mentions(trained):
 
 
 def test_budget_batches_cover_every_sentence_once_and_bound_padding():
-    from entity_bert.batching import Example
-    from entity_bert.recogniser import budget_batches
+    from entity_bert.models.batching import Example
+    from entity_bert.serve.recogniser import budget_batches
 
     costs = [300, 5, 40, 38, 41, 39, 7, 6, 250, 36]
     examples = [Example([0], encoded=encode_stub(c)) for c in costs]
@@ -252,6 +253,6 @@ def test_budget_batches_cover_every_sentence_once_and_bound_padding():
 
 
 def encode_stub(pieces: int):
-    from entity_bert.encoder import EncodedSentence
+    from entity_bert.models.encoder import EncodedSentence
 
     return EncodedSentence([[0] * pieces], [(0, 0)], [1])

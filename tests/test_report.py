@@ -7,8 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from entity_bert import report, verdicts
-from entity_bert.claims import CITATION
+from entity_bert.report import page as report
+from entity_bert.report import verdicts
+from entity_bert.report.claims import CITATION
 
 SYSTEMS = {
     "bert": "BERT (Li et al. 2020)",

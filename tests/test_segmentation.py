@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from entity_bert.segmentation import split_sentences
+from entity_bert.data.segmentation import split_sentences
 
 CLINICAL = (
     "A 48-year-old man was admitted.\r\n"

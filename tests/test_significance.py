@@ -1,4 +1,4 @@
-"""Seed t-test and paired bootstrap over test sentences (entity_bert.significance)."""
+"""Seed t-test and paired bootstrap over test sentences (entity_bert.scoring.significance)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from entity_bert.significance import common_sentences, micro_f1, paired_bootstrap, seed_test
+from entity_bert.scoring.significance import common_sentences, micro_f1, paired_bootstrap, seed_test
 
 from .study_runs import make_run, make_study_runs
 

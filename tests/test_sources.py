@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from entity_bert import sources
-from entity_bert.sources import FetchError, ManifestEntry, canonical_url, fetch, manifest, verify
+from entity_bert.data import sources
+from entity_bert.data.sources import FetchError, ManifestEntry, canonical_url, fetch, manifest, verify
 
 NCBI = "https://raw.githubusercontent.com/cambridgeltl/MTL-Bioinformatics-2016/df0df02fae6dbb87d88ffcf323b9096528f06f84"
 FILES = {"train.tsv": b"Familial\tB-Disease\ncancer\tI-Disease\n", "devel.tsv": b"APC\tO\n"}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from entity_bert import report, span_eval
-from entity_bert.corpus import Sentence
+from entity_bert.data.corpus import Sentence
+from entity_bert.report import page as report
+from entity_bert.serve import span_eval
 
 
 def test_span_scores_count_exact_span_and_type_only():
@@ -48,7 +49,7 @@ def test_the_report_includes_the_raw_text_check_when_it_ran(tmp_path):
 
 
 def test_the_raw_text_benchmark_page_states_each_ratio_against_the_target():
-    from entity_bert.raw_text_bench import format_result
+    from entity_bert.study.raw_text_bench import format_result
 
     row = {"documents": 4, "characters": 4000, "sentences": 40, "seconds": 2.0, "peak_mb": 500.0}
     result = {

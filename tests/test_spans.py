@@ -6,9 +6,9 @@ from collections import Counter
 
 import pytest
 
-from entity_bert import iob2
-from entity_bert.corpus import Document, Entity, Sentence
-from entity_bert.spans import DROP_KEYS, document_to_sentences, invert_mapping, relabel
+from entity_bert.data import iob2
+from entity_bert.data.corpus import Document, Entity, Sentence
+from entity_bert.data.spans import DROP_KEYS, document_to_sentences, invert_mapping, relabel
 
 TEXT = "He has lung cancer. It spread.\n"
 

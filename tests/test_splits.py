@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from entity_bert.splits import assign_splits, seeded_split
+from entity_bert.data.splits import assign_splits, seeded_split
 
 UNITS = [f"doc{i:03d}" for i in range(100)]
 FRACTIONS = {"train": 0.7, "dev": 0.1, "test": 0.2}

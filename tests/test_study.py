@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from entity_bert import study
-from entity_bert.fileio import sha256_file
-from entity_bert.prepare import DataParams
-from entity_bert.runs import RunConfig, subset_indexes
+from entity_bert.core.fileio import sha256_file
+from entity_bert.data.prepare import DataParams
+from entity_bert.runs.config import RunConfig
+from entity_bert.runs.data import subset_indexes
+from entity_bert.study import stages as study
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILES = sorted((ROOT / "params" / "profiles").glob("*.yaml"))

@@ -1,4 +1,4 @@
-"""Tables 2-5, the significance table and the headline metrics (entity_bert.study_tables)."""
+"""Tables 2-5, the significance table and the headline metrics (entity_bert.report.study_tables)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from entity_bert.claims import CITATION
-from entity_bert.study_tables import (
+from entity_bert.report.claims import CITATION
+from entity_bert.report.study_tables import (
     efficiency_table,
     headline_metrics,
     quality_table,
@@ -163,7 +163,7 @@ def test_write_study_tables_with_an_empty_group(runs, tmp_path):
 
 
 def test_a_run_capped_while_improving_or_never_above_zero_on_dev_is_undertrained():
-    from entity_bert.study_tables import undertrained
+    from entity_bert.report.study_tables import undertrained
 
     def run(epochs_run, best_epoch, dev_f1, cap=30):
         return {

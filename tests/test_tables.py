@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from entity_bert.claims import claimed_table
-from entity_bert.prepare import prepare_corpus
-from entity_bert.tables import conversion_table, table1, table1_markdown
+from entity_bert.data.prepare import prepare_corpus
+from entity_bert.report.claims import claimed_table
+from entity_bert.report.tables import conversion_table, table1, table1_markdown
 
 
 def _stats(toy_params):

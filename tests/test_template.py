@@ -6,10 +6,10 @@ import pytest
 import torch
 from transformers import AutoModelForSeq2SeqLM, BartConfig, BartForConditionalGeneration
 
-from entity_bert.batching import Example, collate
-from entity_bert.encoder import EncoderSpec, encode_sentence, load_tokenizer
-from entity_bert.evaluate import train_and_evaluate
-from entity_bert.models.registry import ModelConfig, build_tagger
+from entity_bert.models.batching import Example, collate
+from entity_bert.models.config import ModelConfig
+from entity_bert.models.encoder import EncoderSpec, encode_sentence, load_tokenizer
+from entity_bert.models.registry import build_tagger
 from entity_bert.models.template import (
     Trie,
     ancestor_mask,
@@ -20,6 +20,7 @@ from entity_bert.models.template import (
     template_texts,
     type_words,
 )
+from entity_bert.training.evaluation import train_and_evaluate
 
 from .synthetic import synthetic_run_config
 

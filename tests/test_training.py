@@ -12,10 +12,10 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from entity_bert.evaluate import train_and_evaluate
-from entity_bert.models.registry import MODELS, regimes
-from entity_bert.tables import runs_table
-from entity_bert.train import Interrupted, Run
+from entity_bert.models.registry import MODEL_NAMES, regimes
+from entity_bert.report.tables import runs_table
+from entity_bert.training.engine import Interrupted, Run
+from entity_bert.training.evaluation import train_and_evaluate
 
 from .synthetic import synthetic_run_config
 
@@ -86,7 +86,7 @@ def test_frozen_regime_caches_features_and_never_changes_the_encoder(corpus, tmp
     assert not any(name.startswith("source.word_encoder.") for name in saved)
 
 
-@pytest.mark.parametrize(("name", "regime"), [(m, r) for m in MODELS for r in regimes(m)])
+@pytest.mark.parametrize(("name", "regime"), [(m, r) for m in MODEL_NAMES for r in regimes(m)])
 def test_every_model_trains_and_evaluates_in_each_of_its_regimes(corpus, tmp_path, name, regime):
     record = train_and_evaluate(synthetic_run_config(corpus, tmp_path, name=name, regime=regime, epochs=2))
     assert record["model"] == name and record["regime"] == regime

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from entity_bert.tune import TuneSettings, run_grid
+from entity_bert.study.grid_search import TuneSettings, run_grid
 
 from .synthetic import write_synthetic_corpus
 
@@ -49,7 +49,7 @@ def test_grid_runs_retries_a_failure_and_resumes_without_rerunning(tmp_path):
 
 
 def test_trials_get_absolute_paths_also_for_a_local_encoder_folder(tmp_path, monkeypatch):
-    from entity_bert.tune import TuneSettings, _absolute
+    from entity_bert.study.grid_search import TuneSettings, _absolute
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "data" / "encoder").mkdir(parents=True)

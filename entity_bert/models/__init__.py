@@ -1,16 +1,2 @@
-"""Neural models of the study: shared pieces and one module per model family."""
-
-# The names every command accepts; models/registry.py says how each is built.
-MODEL_NAMES = (
-    "entity-bert",
-    "bert",
-    "bert-crf",
-    "mrc",
-    "biaffine",
-    "template",
-    "container",
-    "lstm-crf",
-    "bilstm-crf",
-    "transformer-crf",
-    "crf",
-)
+"""Models of the study: the encoder and batching they share, one module per model family, and
+:mod:`.registry`, the one table of systems from which every list of names is derived."""

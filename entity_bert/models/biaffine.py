@@ -53,13 +53,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..iob2 import tag_types
-from .recurrent import recurrent_layer
-from .span_decoding import Span, decode_flat, gold_spans, spans_to_indexes
+from entity_bert.data.iob2 import tag_types
+from entity_bert.models.recurrent import recurrent_layer
+from entity_bert.models.span_decoding import Span, decode_flat, gold_spans, spans_to_indexes
+from entity_bert.models.tagger import NERModel
 
 if TYPE_CHECKING:
-    from ..encoder import EncoderSpec
-    from .registry import ModelConfig
+    from entity_bert.models.config import ModelConfig
+    from entity_bert.models.encoder import EncoderSpec
 
 NON_ENTITY = 0  # class index of "no entity"; type k of ``iob2.tag_types`` is class k + 1
 
@@ -111,7 +112,7 @@ class BiaffineScorer(nn.Module):
         return bilinear + linear + self.bias
 
 
-class Biaffine(nn.Module):
+class Biaffine(NERModel):
     """Encoder -> BiLSTM -> start/end FFNNs -> biaffine span scores -> flat span decoding."""
 
     def __init__(

@@ -90,8 +90,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..batching import Example, collate, length_batches
-from .crf import CRF
+from entity_bert.models.batching import Example, collate, length_batches
+from entity_bert.models.crf import CRF
+from entity_bert.models.tagger import NERModel
 
 EPS = 1e-6  # variance floor above 1 (the paper's eps)
 SUPPORT_MAX_TOKENS = 32768  # largest support set kept (whole sentences drawn at random past it)
@@ -180,7 +181,7 @@ def few_shot_sample(sentence_tags: list[list[str]], shots: int, generator: torch
     return sorted(chosen)
 
 
-class Container(nn.Module):
+class Container(NERModel):
     """Encoder -> Gaussian embeddings (training); nearest support token + constrained Viterbi (decoding)."""
 
     def __init__(

@@ -24,8 +24,8 @@ the same recursion with max instead of logsumexp, keeps the argmax as a back
 pointer, and follows the pointers back from the best last tag.
 
 **IOB2 hard constraints.** ``I-X`` may not open a sentence nor follow ``O``
-or a tag of another type (:func:`entity_bert.iob2.allowed_start`,
-:func:`entity_bert.iob2.allowed_transition`). A fixed buffer adds
+or a tag of another type (:func:`entity_bert.data.iob2.allowed_start`,
+:func:`entity_bert.data.iob2.allowed_transition`). A fixed buffer adds
 :data:`FORBIDDEN` (-10000) to those start and transition scores in both the
 forward algorithm and Viterbi, so a forbidden sequence has probability about
 exp(-10000) = 0, yet gradients stay finite (an -inf would give nan through
@@ -46,7 +46,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from entity_bert import iob2
+from entity_bert.data import iob2
 
 FORBIDDEN = -10000.0
 """Score added to a forbidden start or transition (finite, so gradients stay finite)."""

@@ -41,7 +41,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from .recurrent import recurrent_layer
+from entity_bert.models.recurrent import recurrent_layer
 
 NEG = -1e4  # score of masked positions (finite, so that gradients stay finite)
 

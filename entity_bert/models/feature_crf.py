@@ -49,9 +49,9 @@ from typing import Any
 
 import pycrfsuite
 
-from .. import iob2
-from ..corpus import Sentence
-from ..fileio import atomic_write_bytes, atomic_write_text
+from entity_bert.core.fileio import atomic_write_bytes, atomic_write_text
+from entity_bert.data import iob2
+from entity_bert.data.corpus import Sentence
 
 CONFIG_FILE = "config.json"
 MODEL_FILE = "model.crfsuite"

@@ -58,7 +58,7 @@ Where we deviate from the paper, and why:
   never matched), and the flat-corpus clash resolution above is ours (the
   paper targets nested NER too and keeps every matched span).
 - Words are represented by their first piece; a sentence longer than the
-  encoder window comes in several windows (:mod:`entity_bert.encoder`), each
+  encoder window comes in several windows (:mod:`entity_bert.models.encoder`), each
   prefixed with the query.
 """
 
@@ -72,11 +72,11 @@ import torch.nn.functional as F
 import yaml
 from torch import Tensor, nn
 
-from ..encoder import EncoderSpec, load_tokenizer
-from ..errors import InputError
-from ..iob2 import tag_types
-from .span_decoding import Span, decode_flat, gold_spans, spans_to_indexes
-from .tagger import EncoderSource
+from entity_bert.core.errors import InputError
+from entity_bert.data.iob2 import tag_types
+from entity_bert.models.encoder import EncoderSpec, load_tokenizer
+from entity_bert.models.span_decoding import Span, decode_flat, gold_spans, spans_to_indexes
+from entity_bert.models.tagger import EncoderSource, NERModel
 
 THRESHOLD = 0.5  # P_start, P_end and P_match above this are decisions (section 3.3.2)
 
@@ -139,7 +139,7 @@ def query_windows(
     return ids.flatten(0, 1), mask.flatten(0, 1), segments.flatten(0, 1), shifted
 
 
-class MRCNER(nn.Module):
+class MRCNER(NERModel):
     """Query-conditioned encoder, start/end pointers and span matching; flat spans -> IOB2."""
 
     def __init__(

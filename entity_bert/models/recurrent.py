@@ -26,14 +26,19 @@ Bidirectional: h_t = [h_t(left to right); h_t(right to left)].
 
 from __future__ import annotations
 
-import importlib
-
 import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from entity_bert.models.gfrnn import GatedFeedbackRNN
+from entity_bert.models.indrnn import IndRNN
+from entity_bert.models.sru import SRU
+
+# One entry per cell. PyTorch's own read packed sequences in both directions;
+# ours are ``layer(input_size, hidden)`` modules that scan left to right over
+# [B, W, D] with a mask, made bidirectional by :class:`Bidirectional`.
 PACKED_CELLS = {"lstm": nn.LSTM, "gru": nn.GRU}
-OWN_CELLS = {"sru": "sru:SRU", "indrnn": "indrnn:IndRNN", "gfrnn": "gfrnn:GatedFeedbackRNN"}
+OWN_CELLS: dict[str, type[nn.Module]] = {"sru": SRU, "indrnn": IndRNN, "gfrnn": GatedFeedbackRNN}
 CELLS = (*PACKED_CELLS, *OWN_CELLS)
 
 
@@ -85,8 +90,7 @@ def recurrent_layer(cell: str, input_size: int, hidden: int, bidirectional: bool
         return RecurrentBody(input_size, hidden, bidirectional, cell)
     if cell not in OWN_CELLS:
         raise ValueError(f"unknown recurrent cell {cell!r} (known: {', '.join(CELLS)})")
-    module, name = OWN_CELLS[cell].split(":")
-    layer = getattr(importlib.import_module(f"{__package__}.{module}"), name)
+    layer = OWN_CELLS[cell]
     if not bidirectional:
         return layer(input_size, hidden)
     return Bidirectional(layer(input_size, hidden), layer(input_size, hidden))

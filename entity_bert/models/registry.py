@@ -1,107 +1,167 @@
-"""The study's models by name, their hyperparameters, and how each is assembled.
+"""The study's systems: one row each, from which every list of names is derived.
 
 | name            | input                      | body                 | head    | paper row        |
 |-----------------|----------------------------|----------------------|---------|------------------|
 | entity-bert     | encoder                    | Entity-BERT body     | softmax | Entity-BERT      |
 | bert            | encoder                    | none                 | softmax | BERT             |
 | bert-crf        | encoder                    | none                 | CRF     | BERT-CRF         |
-| lstm-crf        | words (scratch)            | LSTM, left to right  | CRF     | LSTM-CRF         |
-| bilstm-crf      | words + characters         | BiLSTM               | CRF     | BiLSTM-CRF       |
-| transformer-crf | words + characters         | Transformer encoder  | CRF     | Transformer-CRF  |
-| crf             | hand-made features         | (sklearn-crfsuite)   | CRF     | CRF              |
 | mrc             | query + sentence (encoder) | start/end/match      | spans   | MRC (Li 2019)    |
 | biaffine        | encoder                    | BiLSTM + biaffine    | spans   | biaffine (Yu 2020) |
 | template        | encoder-decoder            | template scores      | spans   | template (Cui 2021) |
 | container       | encoder                    | Gaussian embeddings  | nearest | CONTaiNER (Das 2021) |
+| lstm-crf        | words (scratch)            | LSTM, left to right  | CRF     | LSTM-CRF         |
+| bilstm-crf      | words + characters         | BiLSTM               | CRF     | BiLSTM-CRF       |
+| transformer-crf | words + characters         | Transformer encoder  | CRF     | Transformer-CRF  |
+| crf             | hand-made features         | (sklearn-crfsuite)   | CRF     | CRF              |
+
+A :class:`System` row holds a system's name, its builder, its input kind and
+own head, the paper's label and the method's citation, its table group (the
+systems of the paper's Tables 2-5 are group ``paper``), and its special cases:
+whether it reads text of its own beside the sentence (MRC's queries, template
+NER's templates: no cached sentence features; frozen, it runs the fixed
+encoder live) and which of its settings name files that travel with an
+exported model. What a model does while training (CONTaiNER re-reads its
+support set, MRC memoises a frozen encoder's states) it declares itself, by
+overriding the hooks of :class:`~entity_bert.models.tagger.NERModel`.
 
 Regimes: encoder models are trained ``finetune`` (encoder trained too) or
 ``frozen`` (encoder fixed, its word features cached); the others are trained
 ``scratch``. ``head`` overrides a model's head (e.g. Entity-BERT with a CRF).
 
-The comparison systems of the paper's Tables 2-5 (``SYSTEMS``) bring their own
-decoders; each module's ``build`` assembles one from the shared encoder
-source. Span-based ones turn their spans into IOB2 tags
-(:mod:`.span_decoding`), so one evaluation scores every model. MRC and
-template NER read the sentence together with text of their own (queries,
-templates), so they cannot use the frozen regime's cached sentence features:
-frozen, they run the fixed encoder live.
+Adding a system: its model file, one row in :data:`SYSTEMS`, and its
+settings in ``params/train.yaml`` (``CONTRIBUTING.md``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from torch import nn
 
-from ..batching import Vocabulary
-from ..encoder import EncoderSpec, WordEncoder, load_encoder
-from . import MODEL_NAMES, biaffine, container, mrc, template
-from .entity_bert import EntityBertBody
-from .recurrent import recurrent_layer
-from .scratch import ScratchSource, TransformerBody
-from .tagger import EncoderSource, Identity, Tagger
+from entity_bert.models import biaffine, container, mrc, template
+from entity_bert.models.batching import Vocabulary
+from entity_bert.models.config import ModelConfig
+from entity_bert.models.encoder import EncoderSpec, WordEncoder, load_encoder
+from entity_bert.models.entity_bert import EntityBertBody
+from entity_bert.models.recurrent import recurrent_layer
+from entity_bert.models.scratch import ScratchSource, TransformerBody
+from entity_bert.models.tagger import EncoderSource, Identity, Tagger
 
-SYSTEMS = {  # the comparison systems: name -> builder; each decodes in its own way
-    "mrc": mrc.build,
-    "biaffine": biaffine.build,
-    "template": template.build,
-    "container": container.build,
-}
-ENCODER_MODELS = {"entity-bert": "softmax", "bert": "softmax", "bert-crf": "crf", **{n: n for n in SYSTEMS}}
-SCRATCH_MODELS = {"lstm-crf": "crf", "bilstm-crf": "crf", "transformer-crf": "crf"}
-MODELS = [*ENCODER_MODELS, *SCRATCH_MODELS, "crf"]
-assert tuple(MODELS) == MODEL_NAMES
-LIVE_ENCODER_MODELS = {"mrc", "template"}  # read text of their own beside the sentence: no feature cache
+# A builder: (settings, tags, input source, encoder spec, head) -> a fresh model.
+Builder = Callable[[ModelConfig, list[str], nn.Module, EncoderSpec, str], nn.Module]
 
 
-@dataclass
-class ModelConfig:
-    """Hyperparameters of every model (each reads the ones it needs)."""
+@dataclass(frozen=True)
+class System:
+    """One row of the registry: everything the study knows of a system."""
 
-    name: str = "entity-bert"
-    head: str | None = None  # softmax | crf; default: the model's own
-    hidden: int = 128  # recurrent units per direction (the paper's best: 128)
-    cell: str = "lstm"  # recurrent layer of Entity-BERT and BiLSTM-CRF: lstm, gru, sru, indrnn, gfrnn
-    dropout: float = 0.1
-    word_dim: int = 100
-    char_dim: int = 30
-    char_filters: int = 50
-    transformer_size: int = 128
-    transformer_layers: int = 2
-    transformer_heads: int = 4
-    crf_c1: float = 0.1  # the feature CRF's L1 and L2 penalties
-    crf_c2: float = 0.1
-    crf_iterations: int = 100
-    # comparison systems (Tables 2-5)
-    span_max_words: int = 10  # longest candidate span, in words (biaffine, MRC span matching, template)
-    biaffine_size: int = 150  # biaffine: size of the start/end FFNN representations (Yu et al. 2020)
-    mrc_queries: str = "params/mrc_queries.yaml"  # MRC: one natural-language query per entity type
-    template_decoder: str | None = None  # template: a seq2seq checkpoint (BART); None: BERT2BERT
-    template_negatives: float = 1.5  # template: non-entity spans sampled per gold entity in training
-    container_dim: int = 128  # CONTaiNER: size of the Gaussian embeddings
-    container_shots: int | None = None  # CONTaiNER: few-shot support of K per type; None: supervised
+    name: str
+    build: Builder | None  # None: not a neural model (the feature CRF trains in its own way)
+    input: str  # encoder | words | features
+    head: str  # its own head: softmax | crf | spans | nearest
+    label: str | None = None  # the paper's method name in Tables 2-5, if the paper has the system
+    citation: str = ""  # where the method comes from
+    group: str = "other"  # table group: "paper" (the systems of Tables 2-5) or "other"
+    live_encoder: bool = False  # reads text of its own beside the sentence: no cached sentence features
+    exports: tuple[tuple[str, str], ...] = ()  # (setting, file name): files an exported model carries
+    characters: bool = True  # words input: a character CNN beside the word embeddings
+    named_cell: bool = False  # its recurrent cell is part of its run name when not the LSTM (Table 6)
+
+
+def _tagger(body: Callable[[ModelConfig, int], nn.Module]) -> Builder:
+    """A builder of source -> ``body`` -> linear emissions -> softmax or CRF (:class:`Tagger`)."""
+
+    def build(config: ModelConfig, tags: list[str], source: nn.Module, encoder: EncoderSpec, head: str):
+        return Tagger(source, body(config, source.output_size), tags, head, config.dropout)
+
+    return build
+
+
+def _system(module) -> Builder:
+    """A comparison system's own ``build`` (it decodes in its own way; the head is its own)."""
+    return lambda config, tags, source, encoder, head: module.build(config, tags, source, encoder)
+
+
+def _bilstm(config: ModelConfig, size: int) -> nn.Module:
+    return recurrent_layer(config.cell, size, config.hidden, bidirectional=True)
+
+
+def _lstm(config: ModelConfig, size: int) -> nn.Module:
+    return recurrent_layer(config.cell, size, config.hidden, bidirectional=False)
+
+
+def _transformer(config: ModelConfig, size: int) -> nn.Module:
+    return TransformerBody(
+        size, config.transformer_size, config.transformer_layers, config.transformer_heads, config.dropout
+    )
+
+
+ROWS = [  # the paper's systems first, in the order of its tables
+    System(
+        "mrc", _system(mrc), "encoder", "mrc", "Li et al. (2019) MRC",
+        "Li et al. (2020), ACL, arXiv 1910.11476", "paper",
+        live_encoder=True, exports=(("mrc_queries", "mrc_queries.yaml"),),
+    ),
+    System(
+        "biaffine", _system(biaffine), "encoder", "biaffine", "Yu et al. (2020) biaffine",
+        "Yu, Bohnet and Poesio (2020), ACL", "paper",
+    ),
+    System(
+        "template", _system(template), "encoder", "template", "Cui et al. (2021) template BART",
+        "Cui et al. (2021), Findings of ACL", "paper", live_encoder=True,
+    ),
+    System(
+        "bert", _tagger(lambda c, size: Identity(size)), "encoder", "softmax",
+        "BERT (Li et al. 2020)", "Devlin et al. (2019), NAACL", "paper",
+    ),
+    System(
+        "container", _system(container), "encoder", "container", "CONTaiNER (Das et al. 2021)",
+        "Das et al. (2022), ACL, arXiv 2109.07589", "paper",
+    ),
+    System(
+        "entity-bert", _tagger(lambda c, size: EntityBertBody(size, c.hidden, c.cell)), "encoder", "softmax",
+        "Entity-BERT (ours)", "Lu et al. (2023), Front. Neurosci. 17:1259652", "paper", named_cell=True,
+    ),
+    System(
+        "bert-crf", _tagger(lambda c, size: Identity(size)), "encoder", "crf", citation="Devlin et al. (2019)"
+    ),
+    System("lstm-crf", _tagger(_lstm), "words", "crf", citation="Huang, Xu and Yu (2015)", characters=False),
+    System("bilstm-crf", _tagger(_bilstm), "words", "crf", citation="Lample et al. (2016)", named_cell=True),
+    System("transformer-crf", _tagger(_transformer), "words", "crf", citation="Vaswani et al. (2017)"),
+    System("crf", None, "features", "crf", citation="Lafferty et al. (2001); sklearn-crfsuite"),
+]
+SYSTEMS: dict[str, System] = {row.name: row for row in ROWS}
+MODEL_NAMES = tuple(SYSTEMS)  # every name the commands accept
+# The systems of the paper's Tables 2-5, in the rows' order, by their label there.
+SYSTEM_METHODS = {row.name: row.label for row in ROWS if row.group == "paper"}
+
+
+def system(name: str) -> System:
+    if name not in SYSTEMS:
+        raise ValueError(f"unknown model {name!r} (known: {', '.join(SYSTEMS)})")
+    return SYSTEMS[name]
 
 
 def regimes(name: str) -> list[str]:
     """The training regimes that apply to a model."""
-    if name not in MODELS:
-        raise ValueError(f"unknown model {name!r} (known: {', '.join(MODELS)})")
-    return ["finetune", "frozen"] if name in ENCODER_MODELS else ["scratch"]
+    return ["finetune", "frozen"] if system(name).input == "encoder" else ["scratch"]
 
 
 def default_head(name: str) -> str:
     """The head a model has unless told otherwise."""
-    return {**ENCODER_MODELS, **SCRATCH_MODELS, "crf": "crf"}[name]
+    return system(name).head
 
 
 def caches_features(name: str) -> bool:
     """Whether the frozen regime may train ``name`` on cached encoder features of the sentence alone."""
-    return name in ENCODER_MODELS and name not in LIVE_ENCODER_MODELS
+    row = system(name)
+    return row.input == "encoder" and not row.live_encoder
 
 
 def input_kind(name: str) -> str:
     """``encoder``, ``words`` or ``features`` (the feature CRF)."""
-    return "encoder" if name in ENCODER_MODELS else "words" if name in SCRATCH_MODELS else "features"
+    return system(name).input
 
 
 def build_tagger(
@@ -113,30 +173,18 @@ def build_tagger(
 ) -> nn.Module:
     """A neural model, freshly initialised from torch's RNG (the pretrained encoder excepted).
 
-    Every one has ``source`` (its input), ``loss(batch)`` and ``decode(batch)``
-    (IOB2 tag indexes per word), the interface the engine and evaluation use.
+    Every one is a :class:`~entity_bert.models.tagger.NERModel`: ``source``
+    (its input), ``loss(batch)`` and ``decode(batch)`` (IOB2 tag indexes per
+    word), the interface the engine and evaluation use.
     """
-    if regime not in regimes(config.name) or config.name == "crf":
+    row = system(config.name)
+    if regime not in regimes(config.name) or row.build is None:
         raise ValueError(f"model {config.name!r} is not trained in regime {regime!r}")
-    if config.name in ENCODER_MODELS:
-        source: nn.Module = EncoderSource(
-            WordEncoder(load_encoder(encoder or EncoderSpec())), regime == "frozen"
-        )
-        if config.name in SYSTEMS:
-            return SYSTEMS[config.name](config, tags, source, encoder or EncoderSpec())
+    encoder = encoder or EncoderSpec()
+    if row.input == "encoder":
+        source: nn.Module = EncoderSource(WordEncoder(load_encoder(encoder)), regime == "frozen")
     else:
-        use_chars = config.name != "lstm-crf"
-        source = ScratchSource(vocabulary, config.word_dim, config.char_dim, config.char_filters, use_chars)
-    size = source.output_size
-    if config.name == "entity-bert":
-        body: nn.Module = EntityBertBody(size, config.hidden, config.cell)
-    elif config.name in ("bert", "bert-crf"):
-        body = Identity(size)
-    elif config.name == "transformer-crf":
-        body = TransformerBody(
-            size, config.transformer_size, config.transformer_layers, config.transformer_heads, config.dropout
+        source = ScratchSource(
+            vocabulary, config.word_dim, config.char_dim, config.char_filters, row.characters
         )
-    else:
-        body = recurrent_layer(config.cell, size, config.hidden, bidirectional=config.name == "bilstm-crf")
-    head = config.head or default_head(config.name)
-    return Tagger(source, body, tags, head, config.dropout)
+    return row.build(config, tags, source, encoder, config.head or row.head)

@@ -19,7 +19,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from ..batching import Vocabulary
+from entity_bert.models.batching import Vocabulary
 
 
 class ScratchSource(nn.Module):

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .. import iob2
-from ..batching import IGNORE
+from entity_bert.data import iob2
+from entity_bert.models.batching import IGNORE
 
 Span = tuple[int, int, str]  # (first word, end word exclusive, type)
 

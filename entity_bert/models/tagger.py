@@ -13,12 +13,13 @@ pieces (:mod:`entity_bert.models.registry` says which):
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..batching import IGNORE
-from ..encoder import WordEncoder
-from .crf import CRF
+from entity_bert.models.batching import IGNORE
+from entity_bert.models.crf import CRF
+from entity_bert.models.encoder import WordEncoder
 
 ENCODER_PREFIX = "source.word_encoder."  # parameter names of the pretrained encoder inside a Tagger
 
@@ -57,7 +58,30 @@ class Identity(nn.Module):
         return x
 
 
-class Tagger(nn.Module):
+class NERModel(nn.Module):
+    """What the engine, evaluation and serving call on every neural model of the study.
+
+    ``source`` (its input module), ``loss(batch)`` and ``decode(batch)`` (IOB2
+    tag indexes per word); and two hooks that a model overrides when it needs
+    them, so that shared code never asks which model it holds.
+    """
+
+    source: nn.Module
+
+    def loss(self, batch: dict[str, Tensor]) -> Tensor:
+        raise NotImplementedError
+
+    def decode(self, batch: dict[str, Tensor]) -> list[list[int]]:
+        raise NotImplementedError
+
+    def fit_support(self, examples: list, batch_size: int, device: torch.device) -> None:
+        """Re-read the training data before decoding (models that label by it, as CONTaiNER); else nothing."""
+
+    def memoise(self, enabled: bool) -> None:
+        """Keep what does not change while training (MRC: a frozen encoder's states); else nothing."""
+
+
+class Tagger(NERModel):
     """source -> body -> linear emissions -> softmax or CRF."""
 
     def __init__(

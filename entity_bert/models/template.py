@@ -99,11 +99,11 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from transformers import AutoModelForSeq2SeqLM, BertConfig, BertLMHeadModel, PreTrainedTokenizerBase
 
-from ..batching import pad
-from ..encoder import TINY_RANDOM, EncoderSpec, _word_pieces, checkpoint_path, load_tokenizer
-from ..iob2 import tag_types
-from .span_decoding import Span, candidate_spans, decode_flat, gold_spans, spans_to_indexes
-from .tagger import EncoderSource
+from entity_bert.data.iob2 import tag_types
+from entity_bert.models.batching import pad
+from entity_bert.models.encoder import TINY_RANDOM, EncoderSpec, _word_pieces, checkpoint_path, load_tokenizer
+from entity_bert.models.span_decoding import Span, candidate_spans, decode_flat, gold_spans, spans_to_indexes
+from entity_bert.models.tagger import EncoderSource, NERModel
 
 TOKENS_PER_PASS = 2048  # decoder tokens per forward pass at inference (bounds memory)
 
@@ -254,7 +254,7 @@ def choose_spans(spans: list[tuple[int, int]], scores: Tensor, types: list[str])
     return decode_flat(entities)
 
 
-class TemplateNER(nn.Module):
+class TemplateNER(NERModel):
     """BERT2BERT template scoring over candidate spans (Cui et al. 2021)."""
 
     def __init__(

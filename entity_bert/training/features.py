@@ -1,0 +1,85 @@
+"""The ``frozen`` regime's cache of encoder word features.
+
+With the encoder fixed, its word features (one vector per word, from the
+first word piece; :mod:`entity_bert.models.encoder`) never change, so they are
+computed once per split and stored as float32 in one safetensors file:
+``features`` [all words, hidden] and ``lengths`` [sentences]. The file name
+holds a key derived from the encoder's weights hash, the windowing settings,
+the split file's sha256 and the sentences used (all, or a subset), so a
+changed encoder or corpus never reads a stale cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import Tensor
+
+from entity_bert.core.fileio import atomic_path, sha256_file
+from entity_bert.core.progress import progress
+from entity_bert.data.corpus import Sentence
+from entity_bert.models.batching import Example, collate, length_batches
+from entity_bert.models.encoder import EncoderSpec, WordEncoder, encode_sentence, fingerprint, load_tokenizer
+
+
+def cache_key(spec: EncoderSpec, split_file: Path, indexes: list[int]) -> str:
+    """16 hex digits identifying (encoder weights, windowing, split contents, sentences used)."""
+    windowing = {k: v for k, v in asdict(spec).items() if k != "sha256"}
+    parts = [
+        fingerprint(spec),
+        json.dumps(windowing, sort_keys=True),
+        sha256_file(split_file),
+        json.dumps(indexes),
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+@torch.no_grad()
+def compute_features(
+    word_encoder: WordEncoder, tokenizer, sentences: list[Sentence], spec: EncoderSpec, batch_size: int = 32
+) -> list[Tensor]:
+    """Word features of each sentence, [words, hidden], computed in eval mode."""
+    word_encoder.eval()
+    device = next(word_encoder.parameters()).device
+    examples = [
+        Example([0] * len(s.tokens), encoded=encode_sentence(tokenizer, s.tokens, spec)) for s in sentences
+    ]
+    features: list[Tensor | None] = [None] * len(sentences)
+    for indexes in progress(length_batches(examples, batch_size, None), desc="features"):
+        batch = collate([examples[i] for i in indexes])
+        states = word_encoder(
+            batch["input_ids"].to(device), batch["attention_mask"].to(device), batch["word_index"].to(device)
+        ).cpu()
+        for row, i in enumerate(indexes):
+            features[i] = states[row, : len(examples[i])].clone()
+    return features
+
+
+def cached_features(
+    word_encoder: WordEncoder,
+    spec: EncoderSpec,
+    sentences: list[Sentence],
+    indexes: list[int],
+    split_file: Path,
+    cache_dir: Path,
+) -> list[Tensor]:
+    """Word features of ``sentences`` (the split's sentences at ``indexes``), cached."""
+    path = cache_dir / f"{split_file.stem}-{cache_key(spec, split_file, indexes)}.safetensors"
+    if not path.exists():
+        features = compute_features(word_encoder, load_tokenizer(spec), sentences, spec)
+        tensors = {
+            "features": torch.cat(features) if features else torch.zeros(0, word_encoder.output_size),
+            "lengths": torch.tensor([len(f) for f in features], dtype=torch.long),
+        }
+        with atomic_path(path) as tmp:
+            save_file(tensors, tmp)
+    tensors = load_file(path)
+    lengths = tensors["lengths"].tolist()
+    if lengths != [len(s.tokens) for s in sentences]:
+        raise ValueError(f"{path}: cached features do not match the split's sentences")
+    return list(torch.split(tensors["features"], lengths))
