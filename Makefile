@@ -12,8 +12,9 @@ export PATH := $(BIN):$(PATH)
 study: $(STAMP)  ## run the study's DVC pipeline (default profile)
 	dvc repro
 
-test: $(STAMP)  ## lint, then the test suite
+test: $(STAMP)  ## lint, the import contracts (pyproject.toml), then the test suite
 	ruff check .
+	lint-imports
 	pytest
 
 $(STAMP): requirements.lock pyproject.toml

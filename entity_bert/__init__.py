@@ -1,15 +1,18 @@
 """entity-bert: a reproducible study of Entity-BERT (Lu et al. 2023, Front. Neurosci. 17:1259652).
 
 The package holds all the study's logic; notebooks, DVC stages and the
-``entity-bert`` command only call into it. Data path, in reading order:
+``entity-bert`` command only call into it. It is cut into rooms by concern,
+each with its own docstring; imports run one way, from the top down
+(``CONTRIBUTING.md``; import-linter checks it):
 
-- ``sources``: where the five corpora come from; ``entity-bert data fetch``.
-- ``conll`` and ``brat``: readers (and validators) of the two source formats.
-- ``segmentation``: sentence splitting and tokenisation of standoff text.
-- ``spans``: from annotated character spans to IOB2 tags, with named policies.
-- ``splits``: official or seeded document-level train/dev/test splits.
-- ``prepare``: a corpus in, processed splits and statistics out.
-- ``tables``: the paper's tables, measured beside claimed.
+- ``cli``: the ``entity-bert`` command.
+- ``study``: the DVC stages, the RNN ablation, the grid search, benchmarks.
+- ``report`` | ``serve`` | ``training``: the tables, figures and verdicts;
+  trained models on raw text; the training engine and test scoring.
+- ``runs``: a run's configuration (one resolver), data, model and checkpoints.
+- ``models`` | ``scoring``: every model and the registry of systems; metrics.
+- ``data``: the corpora, from sources to processed IOB2 splits.
+- ``core``: errors, files, progress, device.
 
 Using a trained model on raw text: ``entity-bert export`` writes a portable
 model directory (:mod:`entity_bert.serve.export`); :func:`load` reads one back as a

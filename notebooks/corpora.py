@@ -26,6 +26,11 @@ params_file = "params/data.yaml"
 processed_dir = "data/processed"
 
 # %%
+from entity_bert.core.project import enter_project
+
+enter_project()  # paths are relative to the project's root, wherever the kernel started
+
+# %%
 from pathlib import Path
 
 from entity_bert.data.corpus import read_jsonl

@@ -32,6 +32,11 @@ document = None  # None: the split's first document
 max_sentences = 200  # sentences counted in the errors by type
 
 # %%
+from entity_bert.core.project import enter_project
+
+enter_project()  # paths are relative to the project's root, wherever the kernel started
+
+# %%
 # %matplotlib inline
 from IPython.display import HTML
 

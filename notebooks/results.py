@@ -29,6 +29,11 @@ tables_dir = "results/tables"
 figures_dir = "results/figures"
 
 # %%
+from entity_bert.core.project import enter_project
+
+enter_project()  # paths are relative to the project's root, wherever the kernel started
+
+# %%
 from IPython.display import Image, display
 
 from entity_bert.report.page import figure_paths, load_tables, verdict_table

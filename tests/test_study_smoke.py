@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -49,11 +50,24 @@ def _copy_project(target: Path) -> None:
         subprocess.run(git + command, cwd=target, check=True)
 
 
+def _activate_line() -> str:
+    """The README's line that activates the environment before the stage commands run."""
+    lines = [line for line in (ROOT / "README.md").read_text("utf-8").splitlines() if "bin/activate" in line]
+    assert lines, "README.md no longer activates the environment"
+    return lines[0].split("#")[0].strip()
+
+
 def _run(command: list[str], cwd: Path) -> str:
-    bin_dir = str(Path(sys.executable).parent)
-    env = os.environ | {"PATH": bin_dir + os.pathsep + os.environ["PATH"], sources.MIRROR_ENV: str(MIRROR)}
-    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
-    assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    """``command`` as the README runs it: in bash, after its activation line, with no venv on PATH."""
+    venv = Path(sys.executable).parent.parent
+    if not (cwd / ".venv").exists():
+        (cwd / ".venv").symlink_to(venv)  # the copied project's environment is the one running the tests
+    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if Path(p) != venv / "bin")
+    env = os.environ | {"PATH": path, sources.MIRROR_ENV: str(MIRROR)}
+    env.pop("VIRTUAL_ENV", None)
+    script = f"{_activate_line()} && {shlex.join(command)}"
+    done = subprocess.run(["bash", "-c", script], cwd=cwd, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, f"{script} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
     return done.stdout
 
 
@@ -86,6 +100,9 @@ def test_the_smoke_profile_runs_the_whole_dag_and_a_second_repro_runs_nothing(tm
     raw_text = json.loads((results / "raw_text" / "span_eval.json").read_text("utf-8"))
     assert raw_text["agrees"] and raw_text["documents"] > 0  # raw-text path within its tolerance
     assert "## Raw text: span level against token level" in (results / "REPORT.md").read_text("utf-8")
+
+    shown = _run(["dvc", "metrics", "show"], project)
+    assert "entity-bert.json" in shown and max(len(line) for line in shown.splitlines()) <= 80
 
     again = _run(["dvc", "repro"], project)
     assert "Running stage" not in again

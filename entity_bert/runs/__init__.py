@@ -1,0 +1,3 @@
+"""A run: its configuration and the one resolver that builds it (``config``), the sentences and
+inputs it uses (``data``), its model assembled or read back (``model``), its checkpoints
+(``checkpoint``). Training, serving and the study all stand on this room."""

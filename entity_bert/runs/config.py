@@ -1,10 +1,11 @@
-"""What a run is: its configuration, its data, and where its outputs go.
+"""What a run is: every setting (:class:`RunConfig`) and the one way to build it (:func:`resolve`).
 
 A run trains one model on one corpus (label set), in one regime, with one
-seed. :class:`RunConfig` holds every setting (defaults: the paper's protocol,
-``params/train.yaml``); it is saved with the run's checkpoints and in its
-result JSON, so every number names its corpus, split, label set, model,
-regime, seed and full configuration.
+seed. :func:`resolve` builds its configuration, for every command alike: the
+defaults (the paper's protocol), ``params/train.yaml``, then the profile's
+blocks, then command-line options. The configuration is saved with the run's
+checkpoints and in its result JSON, so every number names its corpus, split,
+label set, model, regime, seed and full configuration.
 
 Outputs: ``<checkpoints_dir>/<run name>/`` (``config.json``, ``last/``,
 ``best/``, and ``vocabulary.json`` for models trained from scratch) and

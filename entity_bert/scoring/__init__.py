@@ -1,0 +1,2 @@
+"""How predictions are scored and compared: seqeval entity metrics in strict IOB2 mode and token
+accuracy (``metrics``), paired bootstrap and t-tests (``significance``)."""
