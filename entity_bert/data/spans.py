@@ -62,7 +62,8 @@ def invert_mapping(label_set: Mapping[str, list[str]] | None) -> dict[str, str] 
     return inverse
 
 
-def _character_range(entity: Entity, policy: str) -> tuple[int, int] | None:
+def character_range(entity: Entity, policy: str) -> tuple[int, int] | None:
+    """The characters an entity is tagged over under a discontinuous-span policy; None: dropped."""
     if len(entity.fragments) == 1 or policy == "extent":
         return entity.start, entity.end
     if policy == "first_fragment":
@@ -111,16 +112,16 @@ def _candidates(
             continue
         if len(entity.fragments) > 1:
             counts["discontinuous"] += 1
-        character_range = _character_range(entity, discontinuous)
-        if character_range is None:
+        characters = character_range(entity, discontinuous)
+        if characters is None:
             counts["discontinuous_dropped"] += 1
             continue
-        token_range = _token_range(starts, ends, *character_range)
+        token_range = _token_range(starts, ends, *characters)
         if token_range is None:
             counts["no_tokens_dropped"] += 1
             continue
         first, stop = token_range
-        if (starts[first], ends[stop - 1]) != character_range:
+        if (starts[first], ends[stop - 1]) != characters:
             counts["boundary_inside_token"] += 1
         candidates.append((first, stop, kind, entity.id))
     return candidates

@@ -123,7 +123,7 @@ class EncodedSentence:
     piece_counts: list[int]  # per word: how many pieces it has there (they follow its first piece)
 
 
-def _word_pieces(tokenizer: PreTrainedTokenizerBase, words: list[str]) -> list[list[int]]:
+def word_pieces(tokenizer: PreTrainedTokenizerBase, words: list[str]) -> list[list[int]]:
     """Piece ids of each word; a word the tokenizer drops (e.g. U+200B) becomes [UNK]."""
     encoded = tokenizer(words, is_split_into_words=True, add_special_tokens=False)
     pieces: list[list[int]] = [[] for _ in words]
@@ -154,7 +154,7 @@ def encode_sentence(
     tokenizer: PreTrainedTokenizerBase, words: list[str], spec: EncoderSpec
 ) -> EncodedSentence:
     """Windows of word pieces for ``words``, and each word's first piece in its best window."""
-    pieces = _word_pieces(tokenizer, words)
+    pieces = word_pieces(tokenizer, words)
     budget = spec.window - 2
     pieces = [p[:budget] for p in pieces]  # a single word longer than a window keeps its first pieces
     ranges = _word_windows([len(p) for p in pieces], budget, spec.overlap)

@@ -101,7 +101,7 @@ from transformers import AutoModelForSeq2SeqLM, BertConfig, BertLMHeadModel, Pre
 
 from entity_bert.data.iob2 import tag_types
 from entity_bert.models.batching import pad
-from entity_bert.models.encoder import TINY_RANDOM, EncoderSpec, _word_pieces, checkpoint_path, load_tokenizer
+from entity_bert.models.encoder import TINY_RANDOM, EncoderSpec, checkpoint_path, load_tokenizer, word_pieces
 from entity_bert.models.span_decoding import Span, candidate_spans, decode_flat, gold_spans, spans_to_indexes
 from entity_bert.models.tagger import EncoderSource, NERModel
 
@@ -131,7 +131,7 @@ def template_continuations(tokenizer: PreTrainedTokenizerBase, types: list[str])
     leading-space convention).
     """
     texts = [text[len("X ") :].split() for text in template_texts("X", types)]
-    return [[piece for word in _word_pieces(tokenizer, words) for piece in word] for words in texts]
+    return [[piece for word in word_pieces(tokenizer, words) for piece in word] for words in texts]
 
 
 @dataclass

@@ -89,7 +89,7 @@ def corpus_gold(documents: TestDocuments, params: DataParams) -> set[Span]:
     for doc, txt in documents.texts.items():
         for entity in brat.read_document(txt, doc, entity_types=types).entities:
             kind = entity.type if mapping is None else mapping.get(entity.type)
-            extent = spans._character_range(entity, params.discontinuous)
+            extent = spans.character_range(entity, params.discontinuous)
             if kind is not None and extent is not None:
                 gold.add((doc, *extent, kind))
     return gold
