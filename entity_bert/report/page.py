@@ -24,6 +24,7 @@ import pandas as pd
 from entity_bert.core.fileio import atomic_write_text
 from entity_bert.report.catalogue import FIGURE_NAMES, TABLE_NAMES, claim_links
 from entity_bert.report.claims import CITATION, claimed_protocol
+from entity_bert.report.markdown import markdown_table
 from entity_bert.report.verdicts import REPRODUCED, Verdict, all_verdicts
 
 NOT_MEASURED = "not measured in this profile"
@@ -50,13 +51,11 @@ def figure_paths(figures_dir: str | Path) -> dict[str, Path]:
     return {name: folder / f"{name}.png" for name in FIGURE_NAMES if (folder / f"{name}.png").exists()}
 
 
-def _markdown(frame: pd.DataFrame) -> str:
-    """A GitHub table, numbers to 4 places, yes/no for booleans, missing values blank."""
+def _markdown(frame: pd.DataFrame | None) -> str:
+    """A GitHub table, numbers to 4 places, yes/no for booleans; a table not written says so."""
     if frame is None or frame.empty:
         return f"_{NOT_MEASURED}._"
-    shown = frame.round(4).astype(object)
-    shown = shown.map(lambda v: {True: "yes", False: "no"}.get(v, v) if isinstance(v, bool) else v)
-    return shown.where(frame.notna(), None).to_markdown(index=False, missingval="")
+    return markdown_table(frame, digits=4, yes_no=True)
 
 
 def _value(value) -> str:

@@ -32,7 +32,7 @@ from entity_bert.core.fileio import atomic_directory, atomic_write_text
 from entity_bert.data.sources import corpus_sources
 from entity_bert.models.registry import SYSTEM_METHODS
 from entity_bert.report.claims import CITATION, claimed_table
-from entity_bert.report.tables import _markdown
+from entity_bert.report.markdown import markdown_table
 from entity_bert.scoring.significance import paired_bootstrap, seed_test
 
 OURS = "entity-bert"
@@ -367,23 +367,23 @@ def _page(
     table: int,
 ) -> str:
     measured, claimed = _split(frame)
-    body = _markdown(measured.round(4)) if corpora else "No runs of these corpora yet: nothing measured."
+    body = markdown_table(measured.round(4)) if corpora else "No runs of these corpora yet: nothing measured."
     lines = [title, "", intro, "", body, ""]
     if corpora:
         lines += [
             "## How the runs were made (from their configs)",
             "",
-            _markdown(_settings_table(runs, corpora)),
+            markdown_table(_settings_table(runs, corpora)),
             "",
         ]
     lines += ["## Which paper dataset each corpus stands in for, and why", ""]
-    lines += [_markdown(_stand_ins(corpora)) if corpora else "No corpora.", ""]
+    lines += [markdown_table(_stand_ins(corpora)) if corpora else "No corpora.", ""]
     lines += [
         f"## The paper's Table {table} (claimed: {CITATION})",
         "",
         claim_note,
         "",
-        _markdown(claimed),
+        markdown_table(claimed),
         "",
     ]
     return "\n".join(lines)
@@ -424,7 +424,7 @@ def _significance_page(frame: pd.DataFrame, samples: int, seed: int) -> str:
             "min(1, 2 min(P(delta* <= 0), P(delta* >= 0))). The bootstrap speaks to the choice of test "
             "sentences, the t-test to the choice of training seeds.",
             "",
-            _markdown(frame.round(4))
+            markdown_table(frame.round(4))
             if len(frame)
             else "No corpus has runs of Entity-BERT and another system.",
             "",

@@ -17,6 +17,7 @@ import pandas as pd
 from entity_bert.core.fileio import atomic_write_text
 from entity_bert.data.splits import SPLITS
 from entity_bert.report.claims import CITATION, claimed_table
+from entity_bert.report.markdown import markdown_table
 
 CONVERSION_COLUMNS = [
     "entities_in_source",
@@ -98,7 +99,7 @@ def conversion_table(stats: list[dict]) -> pd.DataFrame:
     return frame[["corpus", "label_set", *columns]].fillna(0).astype({c: int for c in columns})
 
 
-def table1_markdown(stats: list[dict]) -> str:
+def table1markdown_table(stats: list[dict]) -> str:
     """Table 1 as a Markdown page: ours, the paper's, stand-ins, conversion counts."""
     frame = table1(stats)
     measured = frame[frame.source == "measured"].drop(columns="source").dropna(axis=1, how="all")
@@ -116,18 +117,18 @@ def table1_markdown(stats: list[dict]) -> str:
             f"seed {first['seed']}, discontinuous spans: `{first['discontinuous']}`); "
             "documents are blank where the source files do not record them.",
             "",
-            _markdown(measured),
+            markdown_table(measured),
             "",
             f"## The paper's Table 1 (claimed: {CITATION})",
             "",
             "The paper's datasets (ACE 2004, ACE 2005, KBP2017: LDC-licensed news/web "
             "corpora; GENIA) cannot be used here; these counts are the paper's, not ours.",
             "",
-            _markdown(claimed),
+            markdown_table(claimed),
             "",
             "## Which paper dataset each corpus stands in for",
             "",
-            _markdown(stand_ins),
+            markdown_table(stand_ins),
             "",
             "## Conversion policies: every source entity accounted for",
             "",
@@ -137,15 +138,10 @@ def table1_markdown(stats: list[dict]) -> str:
             "another, kept only in the later split; "
             "policies: `entity_bert/data/spans.py`; IOB2 repairs: `entity_bert/data/iob2.py`).",
             "",
-            _markdown(conversion_table(stats)),
+            markdown_table(conversion_table(stats)),
             "",
         ]
     )
-
-
-def _markdown(frame: pd.DataFrame) -> str:
-    """A GitHub table; missing values (no documents, a type absent) left blank."""
-    return frame.astype(object).where(frame.notna(), None).to_markdown(index=False, missingval="")
 
 
 def write_table1(processed_dir: str | Path, corpora: list[str], out_dir: str | Path) -> None:
@@ -153,7 +149,7 @@ def write_table1(processed_dir: str | Path, corpora: list[str], out_dir: str | P
     stats = load_stats(processed_dir, corpora)
     out = Path(out_dir)
     atomic_write_text(out / "table1_corpus_stats.csv", table1(stats).to_csv(index=False))
-    atomic_write_text(out / "table1_corpus_stats.md", table1_markdown(stats))
+    atomic_write_text(out / "table1_corpus_stats.md", table1markdown_table(stats))
 
 
 RUN_COLUMNS = {
@@ -195,7 +191,7 @@ def runs_table(runs_dir: str | Path) -> pd.DataFrame:
 def write_runs_table(runs_dir: str | Path, out: str | Path) -> None:
     """The runs table as Markdown (numbers rounded for reading; the JSON files keep them whole)."""
     frame = runs_table(runs_dir)
-    page = "\n".join([f"# Runs in `{runs_dir}`", "", _markdown(frame.round(4)), ""])
+    page = "\n".join([f"# Runs in `{runs_dir}`", "", markdown_table(frame.round(4)), ""])
     atomic_write_text(out, page)
 
 
@@ -262,13 +258,13 @@ def write_table6(records: list[dict], out_dir: str | Path) -> pd.DataFrame:
         "deviation over the seeds listed; precision, recall and F1 are entity-level (seqeval strict, IOB2, "
         'micro), accuracy is token accuracy (the paper\'s "Accuracy").',
         "",
-        _markdown(measured.round(4)),
+        markdown_table(measured.round(4)),
         "",
         f"## The paper's Table 6 (claimed: {CITATION})",
         "",
         "On ACE 2004 and ACE 2005, which cannot be used here (LDC-licensed news corpora).",
         "",
-        _markdown(claimed),
+        markdown_table(claimed),
         "",
     ]
     atomic_write_text(out / "table6_rnn_ablation.md", "\n".join(page))
