@@ -56,6 +56,7 @@ class TuneSettings:
     storage: str = "results/tune"
     processed_dir: str = "data/processed"
     features_dir: str = "data/features"
+    train_params: str = "params/train.yaml"  # the defaults under the grid's settings (resolve)
     tables_dir: str = "results/tables"
     figures_dir: str = "results/figures"
     inject_failure: list | None = None  # tests only: this grid point's first attempt raises once
@@ -66,7 +67,7 @@ class TuneSettings:
 
 
 def _run_config(settings: dict, point: dict, trial_dir: Path):
-    from entity_bert.runs.config import DEFAULT_PARAMS, resolve
+    from entity_bert.runs.config import resolve
 
     run = {
         "corpus": settings["corpus"],
@@ -86,7 +87,7 @@ def _run_config(settings: dict, point: dict, trial_dir: Path):
         "checkpoints_dir": str(trial_dir / "checkpoints"),
         "runs_dir": str(trial_dir / "runs"),
     }
-    return resolve(run, params=settings.get("train_params", DEFAULT_PARAMS))
+    return resolve(run, params=settings["train_params"])
 
 
 def trial(point: dict) -> None:
@@ -114,7 +115,7 @@ def trial(point: dict) -> None:
 def _absolute(settings: TuneSettings) -> dict:
     """Settings with absolute paths (trials run in their own working folders)."""
     content = asdict(settings)
-    for key in ("storage", "processed_dir", "features_dir", "tables_dir", "figures_dir"):
+    for key in ("storage", "processed_dir", "features_dir", "train_params", "tables_dir", "figures_dir"):
         content[key] = str(Path(content[key]).resolve())
     encoder = content["encoder"].get("name")
     if encoder and Path(encoder).is_dir():  # a local checkpoint folder, not a packaged or hub name
