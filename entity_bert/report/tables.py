@@ -99,7 +99,7 @@ def conversion_table(stats: list[dict]) -> pd.DataFrame:
     return frame[["corpus", "label_set", *columns]].fillna(0).astype({c: int for c in columns})
 
 
-def table1markdown_table(stats: list[dict]) -> str:
+def table1_markdown(stats: list[dict]) -> str:
     """Table 1 as a Markdown page: ours, the paper's, stand-ins, conversion counts."""
     frame = table1(stats)
     measured = frame[frame.source == "measured"].drop(columns="source").dropna(axis=1, how="all")
@@ -149,7 +149,7 @@ def write_table1(processed_dir: str | Path, corpora: list[str], out_dir: str | P
     stats = load_stats(processed_dir, corpora)
     out = Path(out_dir)
     atomic_write_text(out / "table1_corpus_stats.csv", table1(stats).to_csv(index=False))
-    atomic_write_text(out / "table1_corpus_stats.md", table1markdown_table(stats))
+    atomic_write_text(out / "table1_corpus_stats.md", table1_markdown(stats))
 
 
 RUN_COLUMNS = {
