@@ -37,7 +37,7 @@ class LeftToRightTanhRNN(nn.Module):
     def __init__(self, input_size: int, hidden: int) -> None:
         super().__init__()
         self.cell = nn.RNNCell(input_size, hidden, nonlinearity="tanh")
-        self.hidden = hidden
+        self.hidden = self.output_size = hidden
 
     def forward(self, x: Tensor, mask: Tensor) -> Tensor:
         state = x.new_zeros(x.shape[0], self.hidden)
