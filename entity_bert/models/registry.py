@@ -83,12 +83,12 @@ def _system(module) -> Builder:
     return lambda config, tags, source, encoder, head: module.build(config, tags, source, encoder)
 
 
-def _bilstm(config: ModelConfig, size: int) -> nn.Module:
-    return recurrent_layer(config.cell, size, config.hidden, bidirectional=True)
+def _recurrent(bidirectional: bool) -> Callable[[ModelConfig, int], nn.Module]:
+    """A body of the configured recurrent cell, both ways or left to right."""
+    return lambda config, size: recurrent_layer(config.cell, size, config.hidden, bidirectional)
 
 
-def _lstm(config: ModelConfig, size: int) -> nn.Module:
-    return recurrent_layer(config.cell, size, config.hidden, bidirectional=False)
+_encoder_only = _tagger(lambda config, size: Identity(size))  # BERT: the encoder's states, then the head
 
 
 def _transformer(config: ModelConfig, size: int) -> nn.Module:
@@ -112,7 +112,7 @@ ROWS = [  # the paper's systems first, in the order of its tables
         "Cui et al. (2021), Findings of ACL", "paper", live_encoder=True,
     ),
     System(
-        "bert", _tagger(lambda c, size: Identity(size)), "encoder", "softmax",
+        "bert", _encoder_only, "encoder", "softmax",
         "BERT (Li et al. 2020)", "Devlin et al. (2019), NAACL", "paper",
     ),
     System(
@@ -124,10 +124,16 @@ ROWS = [  # the paper's systems first, in the order of its tables
         "Entity-BERT (ours)", "Lu et al. (2023), Front. Neurosci. 17:1259652", "paper", named_cell=True,
     ),
     System(
-        "bert-crf", _tagger(lambda c, size: Identity(size)), "encoder", "crf", citation="Devlin et al. (2019)"
+        "bert-crf", _encoder_only, "encoder", "crf", citation="Devlin et al. (2019)"
     ),
-    System("lstm-crf", _tagger(_lstm), "words", "crf", citation="Huang, Xu and Yu (2015)", characters=False),
-    System("bilstm-crf", _tagger(_bilstm), "words", "crf", citation="Lample et al. (2016)", named_cell=True),
+    System(
+        "lstm-crf", _tagger(_recurrent(bidirectional=False)), "words", "crf",
+        citation="Huang, Xu and Yu (2015)", characters=False,
+    ),
+    System(
+        "bilstm-crf", _tagger(_recurrent(bidirectional=True)), "words", "crf",
+        citation="Lample et al. (2016)", named_cell=True,
+    ),
     System("transformer-crf", _tagger(_transformer), "words", "crf", citation="Vaswani et al. (2017)"),
     System("crf", None, "features", "crf", citation="Lafferty et al. (2001); sklearn-crfsuite"),
 ]
