@@ -199,7 +199,6 @@ def cmd_predict_text(args: argparse.Namespace) -> int:
 
 def cmd_span_eval(args: argparse.Namespace) -> int:
     from entity_bert.serve import span_eval
-    from entity_bert.serve.recogniser import Recogniser
 
     params = DataParams.load(args.params)
     if args.action == "documents":
@@ -207,6 +206,8 @@ def cmd_span_eval(args: argparse.Namespace) -> int:
         documents = span_eval.test_documents(args.corpus, args.split, stats["default_label_set"], params)
         print(f"copied {len(documents.texts)} documents to {span_eval.copy_documents(documents, args.out)}")
         return 0
+    from entity_bert.serve.recogniser import Recogniser
+
     recogniser = Recogniser.load(args.model, args.device)
     trained = recogniser.exported.manifest["trained"]
     documents = span_eval.test_documents(trained["corpus"], args.split, trained["label_set"], params)

@@ -10,7 +10,7 @@ from torch.distributions import Independent, Normal, kl_divergence
 
 from entity_bert.data import iob2
 from entity_bert.models.batching import collate, length_batches
-from entity_bert.models.config import ModelConfig
+from entity_bert.models.config import EncoderSpec, ModelConfig
 from entity_bert.models.container import (
     contrastive_loss,
     few_shot_sample,
@@ -18,7 +18,6 @@ from entity_bert.models.container import (
     symmetric_kl,
     unit_distance,
 )
-from entity_bert.models.encoder import EncoderSpec
 from entity_bert.models.registry import build_tagger
 from entity_bert.runs import checkpoint
 from entity_bert.runs.data import build_examples, load_split

@@ -10,8 +10,7 @@ import yaml
 
 from entity_bert.core.errors import InputError
 from entity_bert.data import iob2
-from entity_bert.models.config import ModelConfig
-from entity_bert.models.encoder import EncoderSpec
+from entity_bert.models.config import EncoderSpec, ModelConfig
 from entity_bert.models.mrc import flat_indexes, load_queries, matched_spans, query_windows
 from entity_bert.models.registry import build_tagger
 from entity_bert.runs.checkpoint import model_tensors

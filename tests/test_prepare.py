@@ -119,3 +119,13 @@ def test_stats_file_records_the_protocol(toy_params):
     assert stats["split_protocol"] == "official"
     assert stats["seed"] == toy_params.seed
     assert stats["default_label_set"] == "illness"
+
+
+def test_a_sentence_record_holds_every_field_and_reads_back():
+    from dataclasses import fields
+
+    from entity_bert.data.corpus import Sentence
+
+    sentence = Sentence(["Fever", "."], ["B-Sign", "O"], [(0, 5), (5, 6)], "a.txt", "a")
+    assert set(json.loads(sentence.to_json())) == {f.name for f in fields(Sentence)}
+    assert Sentence.from_json(sentence.to_json()) == sentence

@@ -62,7 +62,7 @@ def test_overrides_apply_per_system_over_the_run_block(monkeypatch):
 
 
 def test_dvc_yaml_spells_the_slot_as_the_code_does():
-    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text("utf-8"))["stages"]
+    stages = yaml.safe_load((ROOT / "pipelines" / "train" / "dvc.yaml").read_text("utf-8"))["stages"]
     outs = [next(iter(o)) if isinstance(o, dict) else o for o in stages["train"]["outs"]]
     pattern = study.slot("${item.corpus}", "${item.system}", "${item.seed}")
     assert outs == [f"{study.RUNS_ROOT}/{pattern}", f"{study.CHECKPOINTS_ROOT}/{pattern}"]

@@ -7,8 +7,8 @@ import torch
 from transformers import AutoModelForSeq2SeqLM, BartConfig, BartForConditionalGeneration
 
 from entity_bert.models.batching import Example, collate
-from entity_bert.models.config import ModelConfig
-from entity_bert.models.encoder import EncoderSpec, encode_sentence, load_tokenizer
+from entity_bert.models.config import EncoderSpec, ModelConfig
+from entity_bert.models.encoder import encode_sentence, load_tokenizer
 from entity_bert.models.registry import build_tagger
 from entity_bert.models.template import (
     Trie,

@@ -12,13 +12,14 @@ import os
 from pathlib import Path
 
 MARKER = "dvc.yaml"
+ROOT_ONLY = "params"  # pipelines/train/ holds a dvc.yaml too; only the root has params/ beside its own
 
 
 def project_root(start: str | Path | None = None) -> Path:
-    """The nearest folder at or above ``start`` (default: the working directory) holding ``dvc.yaml``."""
+    """The project's root: the nearest folder at or above ``start`` (default: cwd) with dvc.yaml, params/."""
     here = Path(start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
-        if (folder / MARKER).is_file():
+        if (folder / MARKER).is_file() and (folder / ROOT_ONLY).is_dir():
             return folder
     raise FileNotFoundError(f"no {MARKER} in {here} or above it: not inside the entity-bert project")
 

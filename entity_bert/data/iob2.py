@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from seqeval.scheme import IOB2, Entities
+
 TAG_PATTERN = re.compile(r"^(?:O|[BI]-\S+)$")
 
 
@@ -91,3 +93,15 @@ def allowed_start(tag: str) -> bool:
 def allowed_transition(previous: str, tag: str) -> bool:
     """Whether ``tag`` may follow ``previous`` in IOB2."""
     return not tag.startswith("I-") or continues(previous, tag)
+
+
+def entity_spans(offsets: list[tuple[int, int]], tags: list[str]) -> list[tuple[int, int, str, int, int]]:
+    """Entities of one sentence's tags, as seqeval reads them in strict IOB2 mode.
+
+    Each is ``(start, end, type, first word, word end)``: character offsets
+    from ``offsets`` (one ``(start, end)`` per word) and the word range.
+    """
+    return [
+        (offsets[e.start][0], offsets[e.end - 1][1], e.tag, e.start, e.end)
+        for e in Entities([tags], IOB2, suffix=False).entities[0]
+    ]

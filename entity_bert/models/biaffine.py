@@ -59,8 +59,7 @@ from entity_bert.models.span_decoding import Span, decode_flat, gold_spans, span
 from entity_bert.models.tagger import NERModel
 
 if TYPE_CHECKING:
-    from entity_bert.models.config import ModelConfig
-    from entity_bert.models.encoder import EncoderSpec
+    from entity_bert.models.config import EncoderSpec, ModelConfig
 
 NON_ENTITY = 0  # class index of "no entity"; type k of ``iob2.tag_types`` is class k + 1
 

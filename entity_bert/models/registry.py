@@ -36,20 +36,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from torch import nn
+from entity_bert.models.config import EncoderSpec, ModelConfig
 
-from entity_bert.models import biaffine, container, mrc, template
-from entity_bert.models.batching import Vocabulary
-from entity_bert.models.config import ModelConfig
-from entity_bert.models.encoder import EncoderSpec, WordEncoder, load_encoder
-from entity_bert.models.entity_bert import EntityBertBody
-from entity_bert.models.recurrent import recurrent_layer
-from entity_bert.models.scratch import ScratchSource, TransformerBody
-from entity_bert.models.tagger import EncoderSource, Identity, Tagger
+if TYPE_CHECKING:
+    from torch import nn
+
+    from entity_bert.models.batching import Vocabulary
 
 # A builder: (settings, tags, input source, encoder spec, head) -> a fresh model.
-Builder = Callable[[ModelConfig, list[str], nn.Module, EncoderSpec, str], nn.Module]
+# Builders import their model's module when called, so that reading the
+# registry (the tables, the report, the command line) loads no torch.
+Builder = Callable[[ModelConfig, list[str], "nn.Module", EncoderSpec, str], "nn.Module"]
 
 
 @dataclass(frozen=True)
@@ -73,42 +72,86 @@ def _tagger(body: Callable[[ModelConfig, int], nn.Module]) -> Builder:
     """A builder of source -> ``body`` -> linear emissions -> softmax or CRF (:class:`Tagger`)."""
 
     def build(config: ModelConfig, tags: list[str], source: nn.Module, encoder: EncoderSpec, head: str):
+        from entity_bert.models.tagger import Tagger
+
         return Tagger(source, body(config, source.output_size), tags, head, config.dropout)
 
     return build
 
 
-def _system(module) -> Builder:
-    """A comparison system's own ``build`` (it decodes in its own way; the head is its own)."""
-    return lambda config, tags, source, encoder, head: module.build(config, tags, source, encoder)
+# The comparison systems build themselves (each decodes in its own way; the head is its own).
+def _mrc(config: ModelConfig, tags: list[str], source: nn.Module, encoder: EncoderSpec, head: str):
+    from entity_bert.models import mrc
+
+    return mrc.build(config, tags, source, encoder)
+
+
+def _biaffine(config: ModelConfig, tags: list[str], source: nn.Module, encoder: EncoderSpec, head: str):
+    from entity_bert.models import biaffine
+
+    return biaffine.build(config, tags, source, encoder)
+
+
+def _template(config: ModelConfig, tags: list[str], source: nn.Module, encoder: EncoderSpec, head: str):
+    from entity_bert.models import template
+
+    return template.build(config, tags, source, encoder)
+
+
+def _container(config: ModelConfig, tags: list[str], source: nn.Module, encoder: EncoderSpec, head: str):
+    from entity_bert.models import container
+
+    return container.build(config, tags, source, encoder)
+
+
+# The bodies between a tagger's input and its head.
+def _entity_bert(config: ModelConfig, size: int) -> nn.Module:
+    from entity_bert.models.entity_bert import EntityBertBody
+
+    return EntityBertBody(size, config.hidden, config.cell)
+
+
+def _no_body(config: ModelConfig, size: int) -> nn.Module:
+    """BERT: the encoder's states go straight to the head."""
+    from entity_bert.models.tagger import Identity
+
+    return Identity(size)
 
 
 def _recurrent(bidirectional: bool) -> Callable[[ModelConfig, int], nn.Module]:
     """A body of the configured recurrent cell, both ways or left to right."""
-    return lambda config, size: recurrent_layer(config.cell, size, config.hidden, bidirectional)
 
+    def body(config: ModelConfig, size: int) -> nn.Module:
+        from entity_bert.models.recurrent import recurrent_layer
 
-_encoder_only = _tagger(lambda config, size: Identity(size))  # BERT: the encoder's states, then the head
+        return recurrent_layer(config.cell, size, config.hidden, bidirectional)
+
+    return body
 
 
 def _transformer(config: ModelConfig, size: int) -> nn.Module:
+    from entity_bert.models.scratch import TransformerBody
+
     return TransformerBody(
         size, config.transformer_size, config.transformer_layers, config.transformer_heads, config.dropout
     )
 
 
+_encoder_only = _tagger(_no_body)  # BERT and BERT-CRF
+
+
 ROWS = [  # the paper's systems first, in the order of its tables
     System(
-        "mrc", _system(mrc), "encoder", "mrc", "Li et al. (2019) MRC",
+        "mrc", _mrc, "encoder", "mrc", "Li et al. (2019) MRC",
         "Li et al. (2020), ACL, arXiv 1910.11476", "paper",
         live_encoder=True, exports=(("mrc_queries", "mrc_queries.yaml"),),
     ),
     System(
-        "biaffine", _system(biaffine), "encoder", "biaffine", "Yu et al. (2020) biaffine",
+        "biaffine", _biaffine, "encoder", "biaffine", "Yu et al. (2020) biaffine",
         "Yu, Bohnet and Poesio (2020), ACL", "paper",
     ),
     System(
-        "template", _system(template), "encoder", "template", "Cui et al. (2021) template BART",
+        "template", _template, "encoder", "template", "Cui et al. (2021) template BART",
         "Cui et al. (2021), Findings of ACL", "paper", live_encoder=True,
     ),
     System(
@@ -116,11 +159,11 @@ ROWS = [  # the paper's systems first, in the order of its tables
         "BERT (Li et al. 2020)", "Devlin et al. (2019), NAACL", "paper",
     ),
     System(
-        "container", _system(container), "encoder", "container", "CONTaiNER (Das et al. 2021)",
+        "container", _container, "encoder", "container", "CONTaiNER (Das et al. 2021)",
         "Das et al. (2022), ACL, arXiv 2109.07589", "paper",
     ),
     System(
-        "entity-bert", _tagger(lambda c, size: EntityBertBody(size, c.hidden, c.cell)), "encoder", "softmax",
+        "entity-bert", _tagger(_entity_bert), "encoder", "softmax",
         "Entity-BERT (ours)", "Lu et al. (2023), Front. Neurosci. 17:1259652", "paper", named_cell=True,
     ),
     System(
@@ -186,6 +229,10 @@ def build_tagger(
     row = system(config.name)
     if regime not in regimes(config.name) or row.build is None:
         raise ValueError(f"model {config.name!r} is not trained in regime {regime!r}")
+    from entity_bert.models.encoder import WordEncoder, load_encoder
+    from entity_bert.models.scratch import ScratchSource
+    from entity_bert.models.tagger import EncoderSource
+
     encoder = encoder or EncoderSpec()
     if row.input == "encoder":
         source: nn.Module = EncoderSource(WordEncoder(load_encoder(encoder)), regime == "frozen")

@@ -101,7 +101,8 @@ from transformers import AutoModelForSeq2SeqLM, BertConfig, BertLMHeadModel, Pre
 
 from entity_bert.data.iob2 import tag_types
 from entity_bert.models.batching import pad
-from entity_bert.models.encoder import TINY_RANDOM, EncoderSpec, checkpoint_path, load_tokenizer, word_pieces
+from entity_bert.models.config import TINY_RANDOM, EncoderSpec
+from entity_bert.models.encoder import checkpoint_path, load_tokenizer, word_pieces
 from entity_bert.models.span_decoding import Span, candidate_spans, decode_flat, gold_spans, spans_to_indexes
 from entity_bert.models.tagger import EncoderSource, NERModel
 

@@ -75,7 +75,7 @@ def _value(value) -> str:
 
 def encoder_description(name: str) -> str:
     """The encoder a profile names, with its depth and width read from its configuration."""
-    from entity_bert.models.encoder import PACKAGED, TINY_CONFIG, TINY_RANDOM, packaged_path
+    from entity_bert.models.config import PACKAGED, TINY_CONFIG, TINY_RANDOM, packaged_path
 
     if name == TINY_RANDOM:
         return (

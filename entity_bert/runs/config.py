@@ -21,8 +21,7 @@ from pathlib import Path
 import yaml
 
 from entity_bert.core.errors import InputError
-from entity_bert.models.config import ModelConfig
-from entity_bert.models.encoder import EncoderSpec
+from entity_bert.models.config import EncoderSpec, ModelConfig
 from entity_bert.models.registry import default_head, regimes, system
 
 DEFAULT_PARAMS = "params/train.yaml"

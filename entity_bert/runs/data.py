@@ -14,7 +14,8 @@ from pathlib import Path
 from entity_bert.data import iob2
 from entity_bert.data.corpus import Sentence, read_jsonl
 from entity_bert.models.batching import Example, Vocabulary
-from entity_bert.models.encoder import EncoderSpec, encode_sentence, load_tokenizer
+from entity_bert.models.config import EncoderSpec
+from entity_bert.models.encoder import encode_sentence, load_tokenizer
 from entity_bert.runs.config import RunConfig
 
 SUBSET_SEED = 0  # the same subset for every run seed, so that seeds compare like with like

@@ -40,10 +40,10 @@ from pathlib import Path
 from typing import NamedTuple, overload
 
 import torch
-from seqeval.scheme import IOB2, Entities
 
 from entity_bert.core.device import autocast, pick_device, to_device
 from entity_bert.data.corpus import Sentence
+from entity_bert.data.iob2 import entity_spans
 from entity_bert.data.segmentation import split_sentences
 from entity_bert.models.batching import Example, collate
 from entity_bert.models.encoder import load_tokenizer
@@ -193,18 +193,6 @@ def budget_batches(examples: list[Example], budget: int, fill: float = 0.8) -> l
         else:
             batches.append([i])
     return batches
-
-
-def entity_spans(offsets: list[tuple[int, int]], tags: list[str]) -> list[tuple[int, int, str, int, int]]:
-    """Entities of one sentence's tags, as seqeval reads them in strict IOB2 mode.
-
-    Each is ``(start, end, type, first word, word end)``: character offsets
-    from ``offsets`` (one ``(start, end)`` per word) and the word range.
-    """
-    return [
-        (offsets[e.start][0], offsets[e.end - 1][1], e.tag, e.start, e.end)
-        for e in Entities([tags], IOB2, suffix=False).entities[0]
-    ]
 
 
 def _mentions(

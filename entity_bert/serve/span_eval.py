@@ -38,14 +38,17 @@ import shutil
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from entity_bert.core.fileio import atomic_write_text
 from entity_bert.data import brat, spans
 from entity_bert.data.corpus import Sentence, read_jsonl
+from entity_bert.data.iob2 import entity_spans
 from entity_bert.data.prepare import DataParams, load_label_sets
 from entity_bert.data.sources import corpus_sources
-from entity_bert.scoring.metrics import entity_scores
-from entity_bert.serve.recogniser import Recogniser, entity_spans
+
+if TYPE_CHECKING:  # scoring a model loads torch; copying the documents does not
+    from entity_bert.serve.recogniser import Recogniser
 
 Span = tuple[str, int, int, str]  # document, start, end, type
 
@@ -136,6 +139,8 @@ def evaluate(
     recogniser: Recogniser, documents: TestDocuments, predicted_folder: Path, params: DataParams
 ) -> dict:
     """The three scores, the gold differences that explain them, and the tolerance check."""
+    from entity_bert.scoring.metrics import entity_scores
+
     sentences = documents.sentences
     tagged = [tags for tags, _ in recogniser.tag(sentences)]
     token = entity_scores([s.tags for s in sentences], tagged)

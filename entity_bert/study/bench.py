@@ -99,7 +99,8 @@ def _ours_predict(bench: BenchConfig, precision: str) -> dict:
 def _hf_model(bench: BenchConfig, labels: int):
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
-    from entity_bert.models.encoder import EncoderSpec, checkpoint_path, fingerprint
+    from entity_bert.models.config import EncoderSpec
+    from entity_bert.models.encoder import checkpoint_path, fingerprint
 
     spec = EncoderSpec(name=bench.encoder)
     fingerprint(spec)

@@ -22,6 +22,7 @@ every epoch.
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -142,14 +143,16 @@ def run_grid(settings: TuneSettings, address: str | None = None) -> pd.DataFrame
 
     absolute = _absolute(settings)
     address = address or os.environ.get("RAY_ADDRESS")
-    ray.init(
-        address=address,
-        num_cpus=None if address else settings.num_cpus,
-        include_dashboard=False,
-        ignore_reinit_error=True,
-        log_to_driver=False,
-    )
-    _warm_cache(absolute)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        warming = pool.submit(_warm_cache, absolute)  # while Ray starts (seconds of waiting on its processes)
+        ray.init(
+            address=address,
+            num_cpus=None if address else settings.num_cpus,
+            include_dashboard=False,
+            ignore_reinit_error=True,
+            log_to_driver=False,
+        )
+        warming.result()
     path = Path(absolute["storage"]) / settings.name
     trainable = tune.with_resources(trial, {"cpu": settings.cpus_per_trial})
     if tune.Tuner.can_restore(path):

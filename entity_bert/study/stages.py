@@ -85,7 +85,8 @@ def write_encoder(profile: dict, out: str | Path = ENCODER_DIR) -> Path:
     from transformers import BertConfig, BertModel
 
     from entity_bert.core.fileio import atomic_directory
-    from entity_bert.models.encoder import PACKAGED, TINY_CONFIG, EncoderSpec, fingerprint, load_tokenizer
+    from entity_bert.models.config import PACKAGED, TINY_CONFIG, EncoderSpec
+    from entity_bert.models.encoder import fingerprint, load_tokenizer
 
     kind = profile["study"]["encoder"]
     with atomic_directory(Path(out)) as tmp:

@@ -24,7 +24,8 @@ from entity_bert.core.fileio import atomic_path, sha256_file
 from entity_bert.core.progress import progress
 from entity_bert.data.corpus import Sentence
 from entity_bert.models.batching import Example, collate, length_batches
-from entity_bert.models.encoder import EncoderSpec, WordEncoder, encode_sentence, fingerprint, load_tokenizer
+from entity_bert.models.config import EncoderSpec
+from entity_bert.models.encoder import WordEncoder, encode_sentence, fingerprint, load_tokenizer
 
 
 def cache_key(spec: EncoderSpec, split_file: Path, indexes: list[int]) -> str:
