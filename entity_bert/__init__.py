@@ -28,13 +28,14 @@ from pathlib import Path
 __version__ = "0.1.0"
 
 
-def load(folder: str | Path, device: str = "auto", precision: str = "fp32"):
+def load(folder: str | Path, device: str = "auto", precision: str = "fp32", decode: str = "constrained"):
     """The model directory ``folder`` (from ``entity-bert export``) as a recogniser of raw text.
 
     ``recognise = entity_bert.load(folder)``; ``recognise(text)`` gives
     :class:`~entity_bert.serve.recogniser.Mention` tuples ``(start, end, type,
-    text, score)`` with ``text[start:end] == mention.text``.
+    text, score)`` with ``text[start:end] == mention.text``. ``decode``:
+    ``constrained`` (valid IOB2 by construction) or ``argmax``.
     """
     from entity_bert.serve.recogniser import Recogniser  # torch and transformers load only when a model does
 
-    return Recogniser.load(folder, device, precision)
+    return Recogniser.load(folder, device, precision, decode)

@@ -34,6 +34,7 @@ from entity_bert.core.errors import InputError
 from entity_bert.core.fileio import atomic_write_text
 from entity_bert.core.options import add_field_options, given_fields
 from entity_bert.data import brat, conll, sources, spans
+from entity_bert.data.iob2 import DECODINGS
 from entity_bert.data.prepare import DataParams, prepare_corpus
 from entity_bert.report.tables import write_table1
 
@@ -132,8 +133,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     config = _run_config(args)
     record = train_and_evaluate(config)
-    print(f"{config.name}: test ({config.corpus}, {config.label_set})")
-    print(format_scores(record["scores"]))
+    for decode, figures in record["decodings"].items():
+        print(f"{config.name}: test ({config.corpus}, {config.label_set}), {decode} decoding")
+        print(format_scores(figures["scores"]))
     print(f"result: {config.result_path}; checkpoint: {config.checkpoint_dir}")
     return 0
 
@@ -146,13 +148,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     config = RunConfig.saved(args.run)
     config.max_eval_sentences = None
-    scores = score(predictor_for(config), load_split(config, args.split))
-    print(f"{config.name}: {args.split} ({config.corpus}, {config.label_set})")
+    scores = score(predictor_for(config), load_split(config, args.split), args.decode)
+    print(f"{config.name}: {args.split} ({config.corpus}, {config.label_set}), {args.decode} decoding")
     print(format_scores(scores))
     if args.out:
-        atomic_write_text(
-            args.out, json.dumps({"run": config.name, "split": args.split, "scores": scores}, indent=1)
-        )
+        written = {"run": config.name, "split": args.split, "decode": args.decode, "scores": scores}
+        atomic_write_text(args.out, json.dumps(written, indent=1))
     return 0
 
 
@@ -169,7 +170,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     config = RunConfig.saved(args.run)
     config.max_eval_sentences = None
     sentences = load_split(config, args.split)
-    predicted = predictor_for(config)(sentences)
+    predicted = predictor_for(config)(sentences)[args.decode]
     lines = []
     for sentence, tags in zip(sentences, predicted, strict=True):
         lines += [f"{t} {g} {p}" for t, g, p in zip(sentence.tokens, sentence.tags, tags, strict=True)]
@@ -191,7 +192,7 @@ def cmd_predict_text(args: argparse.Namespace) -> int:
     from entity_bert.serve.predict import run_predict
     from entity_bert.serve.recogniser import Recogniser
 
-    recogniser = Recogniser.load(args.model, args.device, args.precision)
+    recogniser = Recogniser.load(args.model, args.device, args.precision, args.decode)
     done, failed = run_predict(recogniser, args.inputs, args.format, args.out)
     print(f"documents: {done} done, {failed} failed", file=sys.stderr)
     return 1 if failed else 0
@@ -208,7 +209,7 @@ def cmd_span_eval(args: argparse.Namespace) -> int:
         return 0
     from entity_bert.serve.recogniser import Recogniser
 
-    recogniser = Recogniser.load(args.model, args.device)
+    recogniser = Recogniser.load(args.model, args.device, decode=args.decode)
     trained = recogniser.exported.manifest["trained"]
     documents = span_eval.test_documents(trained["corpus"], args.split, trained["label_set"], params)
     result = span_eval.evaluate(recogniser, documents, Path(args.predicted), params)
@@ -219,10 +220,12 @@ def cmd_span_eval(args: argparse.Namespace) -> int:
 
 def cmd_ablation(args: argparse.Namespace) -> int:
     from entity_bert.report.tables import write_table6
+    from entity_bert.study import stages as study
     from entity_bert.study.ablation import AblationSettings, run_ablation
 
     settings = AblationSettings.load(args.params)
-    frame = write_table6(run_ablation(settings), args.out)
+    decode = study.load_profile(args.params)["study"].get("decode", DECODINGS[0])
+    frame = write_table6(run_ablation(settings), args.out, decode)
     print(frame[frame.source == "measured"].drop(columns="source").round(4).to_string(index=False))
     print(f"written to {args.out}/table6_rnn_ablation.csv and .md")
     return 0
@@ -286,11 +289,12 @@ def cmd_study(args: argparse.Namespace) -> int:
             print(f"{args.params}: {args.system!r} is not a system of this profile", file=sys.stderr)
             return 2
         record = study.train_run(profile, args.corpus, args.system, args.seed)
-        micro = record["scores"]["micro"]
-        print(
-            f"{args.corpus} {args.system} seed {args.seed}: test P {micro['precision']:.4f} "
-            f"R {micro['recall']:.4f} F1 {micro['f1']:.4f}"
-        )
+        for decode, figures in record["decodings"].items():
+            micro = figures["scores"]["micro"]
+            print(
+                f"{args.corpus} {args.system} seed {args.seed}: test P {micro['precision']:.4f} "
+                f"R {micro['recall']:.4f} F1 {micro['f1']:.4f} ({decode} decoding, strict)"
+            )
     elif args.action == "tables":
         from entity_bert.report.study_tables import write_study_tables
 
@@ -303,6 +307,7 @@ def cmd_study(args: argparse.Namespace) -> int:
             settings["bootstrap"]["samples"],
             settings["bootstrap"]["seed"],
             metrics_dir="results/metrics",
+            decode=settings.get("decode", DECODINGS[0]),
         )
         print("wrote Tables 2-5, the significance tests (results/tables), results/metrics.json and metrics/")
     elif args.action == "figures":
@@ -413,6 +418,13 @@ def build_parser(run_options: bool = True) -> argparse.ArgumentParser:
     score.add_argument("--model", required=True, help="the model directory that predicted them")
     score.add_argument("--predicted", required=True, help="the folder of copied .txt and predicted .ann")
     score.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
+    for sub in (evaluate, predict, score):
+        sub.add_argument(
+            "--decode",
+            default=DECODINGS[0],
+            choices=DECODINGS,
+            help="constrained: the most probable valid IOB2 tags; argmax: each word's best tag",
+        )
     for sub in (documents, score):
         sub.add_argument("--split", default="test", choices=["train", "dev", "test"], help="which split")
         sub.add_argument("--params", default=DEFAULT_PARAMS, help="data parameters (YAML)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from entity_bert.cli import main
 from entity_bert.core.errors import InputError
 from entity_bert.data import brat
 from entity_bert.data.corpus import Sentence
+from entity_bert.data.iob2 import invalid_positions
 from entity_bert.models.encoder import encode_sentence
 from entity_bert.runs.model import load_trained
 from entity_bert.serve.export import export_run
@@ -94,7 +96,11 @@ def test_export_loads_offline_in_a_fresh_process_with_exact_offsets(trained, tmp
         for t in TEXTS
         for words in sentences_of(t)
     ]
-    assert [tags for tags, _ in recognise.tag(sentences)] == neural_predictor(run)(sentences)
+    decoded = neural_predictor(run)(sentences)
+    assert [tags for tags, _ in recognise.tag(sentences)] == decoded["constrained"]  # the default
+    argmax = entity_bert.load(model, device="cpu", decode="argmax")
+    assert [tags for tags, _ in argmax.tag(sentences)] == decoded["argmax"]
+    assert all(not invalid_positions(tags) for tags, _ in recognise.tag(sentences))
 
 
 def test_a_sentence_longer_than_the_window_is_read_whole(trained):
@@ -189,7 +195,8 @@ def test_predict_writes_jsonl_brat_and_html_and_reports_bad_files(trained, tmp_p
         == 1
     )
     page = (tmp_path / "html" / "note1.html").read_text("utf-8")
-    assert page.startswith("<!DOCTYPE html>") and "β-blocker naïve" in page and "<script" not in page
+    text = re.sub(r"<[^>]+>", "", page)  # the page's text, marks and labels aside: unicode kept, unescaped
+    assert page.startswith("<!DOCTYPE html>") and "β-blocker naïve" in text and "<script" not in page
     for kind in recognise.types:
         assert f">{kind}</mark>" in page  # the legend
     assert page.count("<mark") == len(recognise(TEXTS[1])) + len(recognise.types)

@@ -221,6 +221,7 @@ def test_report_names_the_profile_labels_claims_and_survives_missing_tables(tmp_
     assert "[table2_quality](tables/table2_quality.md)" not in text  # only the CSV exists: no link
     assert "## What was not reproduced, and why" in text and "## Limits" in text
     assert "**Claim 4**" in text  # not reproduced, so explained
+    assert "## The paper beside the literature" in text and "(published; " in text  # report/literature.py
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 

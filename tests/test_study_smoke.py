@@ -96,6 +96,7 @@ def test_the_smoke_profile_runs_the_whole_dag_and_a_second_repro_runs_nothing(tm
         assert (results / "tables" / f"{table}.csv").stat().st_size > 0
         assert "claimed" in (results / "tables" / f"{table}.md").read_text("utf-8") or table in (
             "significance",
+            "decoding",
             "grid_search",
         )
     for figure in range(5, 10):
@@ -113,7 +114,9 @@ def test_the_smoke_profile_runs_the_whole_dag_and_a_second_repro_runs_nothing(tm
     assert "smoke" in (results / "REPORT.md").read_text("utf-8")
     raw_text = json.loads((results / "raw_text" / "span_eval.json").read_text("utf-8"))
     assert raw_text["agrees"] and raw_text["documents"] > 0  # raw-text path within its tolerance
-    assert "## Raw text: span level against token level" in (results / "REPORT.md").read_text("utf-8")
+    report = (results / "REPORT.md").read_text("utf-8")
+    assert "## Raw text: span level against token level" in report and "## Decoding:" in report
+    assert "## The paper beside the literature" in report
 
     shown = _run(["dvc", "metrics", "show"], project)
     assert "entity-bert.json" in shown and max(len(line) for line in shown.splitlines()) <= 80

@@ -10,6 +10,7 @@ import pytest
 
 from entity_bert.report.claims import CITATION
 from entity_bert.report.study_tables import (
+    decoding_table,
     efficiency_table,
     headline_metrics,
     quality_table,
@@ -122,8 +123,14 @@ def test_headline_metrics_shape(runs):
     assert set(metrics) == set(CORPORA)
     assert set(metrics["jnlpba"]) == {"bert", "container", "entity-bert"}
     entry = metrics["jnlpba"]["entity-bert"]
-    assert set(entry) == {"f1", "f1_std", "precision", "recall", "accuracy", "seeds"}
+    assert set(entry) == {
+        "f1", "f1_std", "precision", "recall", "accuracy", "seeds", "decode",
+        "conlleval_f1", "per_type_f1", "per_type_conlleval_f1", "invalid_transitions",
+    }  # fmt: skip
     assert entry["seeds"] == 3 and isinstance(entry["f1"], float) and entry["f1_std"] > 0
+    assert entry["decode"] == "constrained" and entry["invalid_transitions"] == 0  # valid IOB2
+    assert entry["conlleval_f1"] == pytest.approx(entry["f1"])  # on valid IOB2 the two readings agree
+    assert set(entry["per_type_f1"]) == {"Disease", "Drug"}
     assert headline_metrics(runs[:1])["maccrobat2020"]["bert"]["f1_std"] is None
 
 
@@ -136,6 +143,7 @@ def test_write_study_tables(runs, tmp_path):
         "table4_efficiency",
         "table5_efficiency",
         "significance",
+        "decoding",
     ]:
         assert (tables / f"{name}.csv").stat().st_size > 0
         assert (tables / f"{name}.md").read_text("utf-8").startswith("# ")
@@ -177,3 +185,18 @@ def test_a_run_capped_while_improving_or_never_above_zero_on_dev_is_undertrained
     assert undertrained(run(6, 1, 0.0))  # early stopping, but it never found an entity
     assert not undertrained(run(30, 27, 0.5))  # capped, but its best lay behind it
     assert not undertrained(run(9, 6, 0.5))  # early stopping after a peak
+
+
+def test_decoding_table_sets_argmax_beside_constrained_under_both_scorers(runs):
+    frame = decoding_table(runs, CORPORA, samples=300, seed=5)
+    assert list(zip(frame.corpus, frame.system, strict=True)) == [
+        (c, s) for c in CORPORA for s in ("bert", "entity-bert")
+    ]  # the softmax heads only: CONTaiNER decodes its own way
+    assert (frame.constrained_strict_f1 == frame.constrained_conlleval_f1).all()  # valid IOB2: one reading
+    assert (frame.argmax_invalid_transitions > 0).all()
+    assert (frame.argmax_strict_f1 != frame.argmax_conlleval_f1).any()  # stray I- tags: readings differ
+    ours = [r for r in runs if r["corpus"] == "jnlpba" and r["model"] == "entity-bert"]
+    row = frame[(frame.corpus == "jnlpba") & (frame.system == "entity-bert")].iloc[0]
+    expected = np.mean([r["decodings"]["argmax"]["conlleval"]["micro"]["f1"] for r in ours])
+    assert row.argmax_conlleval_f1 == pytest.approx(expected)
+    assert row.significant == (row.p_bootstrap < 0.05) and row.sentences == 20

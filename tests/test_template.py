@@ -143,7 +143,7 @@ def test_template_ner_learns_the_synthetic_corpus(corpus, tmp_path):
     )
     config.model.span_max_words = 3  # the synthetic entities have at most 3 words
     record = train_and_evaluate(config)
-    assert record["scores"]["micro"]["f1"] >= 0.8
+    assert record["decodings"]["constrained"]["scores"]["micro"]["f1"] >= 0.8
 
 
 # ------------------------------------------------------------------ a seq2seq checkpoint (template_decoder)
@@ -220,4 +220,4 @@ def test_seq2seq_template_ner_trains_through_the_engine(seq2seq_folder, corpus, 
     record = train_and_evaluate(config)
     losses = [epoch["loss"] for epoch in record["history"]]
     assert len(losses) == 2 and losses[1] < losses[0]
-    assert 0.0 <= record["scores"]["micro"]["f1"] <= 1.0
+    assert 0.0 <= record["decodings"]["constrained"]["scores"]["micro"]["f1"] <= 1.0

@@ -22,9 +22,9 @@ from .synthetic import synthetic_run_config
 
 def test_entity_bert_learns_the_synthetic_corpus(corpus, tmp_path):
     record = train_and_evaluate(synthetic_run_config(corpus, tmp_path))
-    assert record["scores"]["micro"]["f1"] >= 0.9
+    assert record["decodings"]["constrained"]["scores"]["micro"]["f1"] >= 0.9
     saved = json.loads((tmp_path / "runs" / "synth__all__entity-bert__finetune__seed13.json").read_text())
-    assert saved["scores"] == record["scores"]
+    assert saved["decodings"] == record["decodings"]
     for key in ("corpus", "split", "label_set", "model", "regime", "seed", "config", "efficiency"):
         assert key in saved
     assert (saved["corpus"], saved["split"], saved["regime"], saved["seed"]) == (
@@ -37,13 +37,15 @@ def test_entity_bert_learns_the_synthetic_corpus(corpus, tmp_path):
     assert efficiency["parameters_m"] > efficiency["trainable_parameters_m"] * 0.5 > 0
     assert efficiency["flops_g"] > 0 and efficiency["latency_ms"] > 0 and efficiency["training_s"] > 0
     table = runs_table(tmp_path / "runs")
-    assert len(table) == 1 and table.loc[0, "F1"] == record["scores"]["micro"]["f1"]
+    headline = record["decodings"]["constrained"]["scores"]["micro"]
+    assert len(table) == 1 and table.loc[0, "F1"] == headline["f1"]
+    assert table.loc[0, "decoding"] == "constrained"
 
 
 def test_same_seed_same_metrics_other_seed_other_weights(corpus, tmp_path):
     first = train_and_evaluate(synthetic_run_config(corpus, tmp_path / "a", epochs=2))
     second = train_and_evaluate(synthetic_run_config(corpus, tmp_path / "b", epochs=2))
-    assert first["scores"] == second["scores"] and first["history"] == second["history"]
+    assert first["decodings"] == second["decodings"] and first["history"] == second["history"]
     other = train_and_evaluate(synthetic_run_config(corpus, tmp_path / "c", epochs=2, seed=14))
     assert other["history"] != first["history"]
 
@@ -57,7 +59,7 @@ def test_interrupted_run_resumes_to_the_same_result(corpus, tmp_path):
     state = json.loads((interrupted.checkpoint_dir / "last" / "state.json").read_text())
     assert state["epoch"] == 1
     resumed = train_and_evaluate(interrupted)
-    assert resumed["history"] == whole["history"] and resumed["scores"] == whole["scores"]
+    assert resumed["history"] == whole["history"] and resumed["decodings"] == whole["decodings"]
     a = load_file(interrupted.checkpoint_dir / "best" / "model.safetensors")
     b = load_file(
         synthetic_run_config(corpus, tmp_path / "whole").checkpoint_dir / "best" / "model.safetensors"
@@ -94,7 +96,10 @@ def test_every_model_trains_and_evaluates_in_each_of_its_regimes(corpus, tmp_pat
     )  # the plumbing of every model; learning is tested per model on the whole synthetic corpus
     record = train_and_evaluate(config)
     assert record["model"] == name and record["regime"] == regime
-    assert 0.0 <= record["scores"]["micro"]["f1"] <= 1.0
+    constrained = record["decodings"]["constrained"]
+    assert 0.0 <= constrained["scores"]["micro"]["f1"] <= 1.0
+    assert constrained["invalid_transitions"] == 0  # every model, every regime: valid IOB2 under constrained
+    assert constrained["conlleval"]["micro"] == constrained["scores"]["micro"]  # so both readings agree
     assert record["efficiency"]["parameters_m"] > 0
 
 

@@ -15,6 +15,10 @@ import re
 from seqeval.scheme import IOB2, Entities
 
 TAG_PATTERN = re.compile(r"^(?:O|[BI]-\S+)$")
+# How a model's per-word scores become tags (models/decoding.py): the most probable
+# valid IOB2 sequence, or each word's best tag. Runs are scored under both; the first
+# is the default of the study's tables, the recogniser and `entity-bert predict`.
+DECODINGS = ("constrained", "argmax")
 
 
 def is_tag(tag: str) -> bool:

@@ -92,6 +92,7 @@ from torch import Tensor, nn
 
 from entity_bert.models.batching import Example, collate, length_batches
 from entity_bert.models.crf import CRF
+from entity_bert.models.decoding import argmax_tags
 from entity_bert.models.tagger import NERModel
 
 EPS = 1e-6  # variance floor above 1 (the paper's eps)
@@ -220,7 +221,8 @@ class Container(NERModel):
     def distance(self, queries: Tensor, support: Tensor) -> Tensor:
         return gaussian_distance(queries, support) if self.source.frozen else unit_distance(queries, support)
 
-    def decode(self, batch: dict[str, Tensor]) -> list[list[int]]:
+    def nearest_scores(self, batch: dict[str, Tensor]) -> Tensor:
+        """Per word and tag: minus the distance to the nearest support token of that tag ([B, W, T])."""
         mask = batch["mask"]
         queries = self.representations(batch)[mask]
         with torch.autocast(queries.device.type, enabled=False):
@@ -229,7 +231,15 @@ class Container(NERModel):
             )
         emissions = torch.zeros(*mask.shape, len(self.tags), device=nearest.device)
         emissions[mask] = -nearest
-        return self.crf.decode(emissions, mask)
+        return emissions
+
+    def decode(self, batch: dict[str, Tensor]) -> list[list[int]]:
+        return self.crf.decode(self.nearest_scores(batch), batch["mask"])
+
+    def decodings(self, batch: dict[str, Tensor]) -> dict[str, list[list[int]]]:
+        """Constrained: Viterbi over the negated distances; argmax: each word's nearest tag."""
+        scores, mask = self.nearest_scores(batch), batch["mask"]
+        return {"constrained": self.crf.decode(scores, mask), "argmax": argmax_tags(scores, mask)}
 
     def support_sentences(self, examples: list[Example]) -> list[int]:
         """Which training sentences make the support set: all or K-shot, then capped in tokens."""

@@ -19,9 +19,10 @@ log Z comes from the forward recursion, in O(n T^2) instead of T^n terms:
     alpha_t(j) = logsumexp_i(alpha_{t-1}(i) + transitions[i, j]) + emissions[t, j]
     log Z      = logsumexp_j(alpha_n(j) + end[j])
 
-Training minimises NLL = log Z - score(x, y_gold). Decoding (Viterbi) runs
-the same recursion with max instead of logsumexp, keeps the argmax as a back
-pointer, and follows the pointers back from the best last tag.
+Training minimises NLL = log Z - score(x, y_gold). Decoding (Viterbi,
+:func:`entity_bert.models.decoding.viterbi`) runs the same recursion with max
+instead of logsumexp, keeps the argmax as a back pointer, and follows the
+pointers back from the best last tag.
 
 **IOB2 hard constraints.** ``I-X`` may not open a sentence nor follow ``O``
 or a tag of another type (:func:`entity_bert.data.iob2.allowed_start`,
@@ -47,6 +48,7 @@ import torch
 from torch import Tensor, nn
 
 from entity_bert.data import iob2
+from entity_bert.models.decoding import IMPOSSIBLE, viterbi
 
 FORBIDDEN = -10000.0
 """Score added to a forbidden start or transition (finite, so gradients stay finite)."""
@@ -137,24 +139,6 @@ class CRF(nn.Module):
         Ties go to the lowest tag index, so the result is deterministic.
         """
         self._check(emissions, mask)
-        batch, width, size = emissions.shape
-        impossible = float("-inf")
-        start = torch.where(self.start_penalty < 0, impossible, self.start)
-        transitions = torch.where(self.transition_penalty < 0, impossible, self.transitions)
-        keep = torch.arange(size, device=emissions.device).expand(batch, size)
-
-        score = start + emissions[:, 0]  # [B, T]
-        pointers = []
-        for t in range(1, width):
-            best, previous = (score.unsqueeze(2) + transitions).max(dim=1)
-            real = mask[:, t : t + 1]
-            score = torch.where(real, best + emissions[:, t], score)
-            pointers.append(torch.where(real, previous, keep))  # padding points to itself
-        tag = (score + self.end).argmax(dim=1)  # [B]
-        path = [tag]
-        for previous in reversed(pointers):
-            tag = previous.gather(1, tag.unsqueeze(1)).squeeze(1)
-            path.append(tag)
-        best_paths = torch.stack(path[::-1], dim=1).tolist()
-        lengths = mask.sum(1).tolist()
-        return [row[:length] for row, length in zip(best_paths, lengths, strict=True)]
+        start = torch.where(self.start_penalty < 0, IMPOSSIBLE, self.start)
+        transitions = torch.where(self.transition_penalty < 0, IMPOSSIBLE, self.transitions)
+        return viterbi(emissions, mask, start, transitions, self.end)

@@ -7,8 +7,13 @@ pieces (:mod:`entity_bert.models.registry` says which):
     u_i = body(x, mask)_i           identity, (Bi)LSTM, Transformer, or Entity-BERT's body
     emissions_i = W dropout(u_i) + b
     softmax head: p(y_i | x) = softmax(emissions_i), loss = cross-entropy,
-                  prediction = argmax per word (may be invalid IOB2; scored as is)
+                  prediction: argmax per word (may be invalid IOB2), or the most
+                  probable valid IOB2 sequence (Viterbi, :mod:`.decoding`)
     CRF head:     loss = CRF negative log-likelihood, prediction = constrained Viterbi
+
+``decode`` is what training validates with (a softmax head's argmax: model
+selection does not depend on the decoding); ``decodings`` gives every
+decoding of :data:`entity_bert.data.iob2.DECODINGS`, which evaluation scores.
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from entity_bert.data.iob2 import DECODINGS
 from entity_bert.models.batching import IGNORE
 from entity_bert.models.crf import CRF
+from entity_bert.models.decoding import argmax_tags, best_tags
 from entity_bert.models.encoder import WordEncoder
 
 ENCODER_PREFIX = "source.word_encoder."  # parameter names of the pretrained encoder inside a Tagger
@@ -74,6 +81,15 @@ class NERModel(nn.Module):
     def decode(self, batch: dict[str, Tensor]) -> list[list[int]]:
         raise NotImplementedError
 
+    def decodings(self, batch: dict[str, Tensor]) -> dict[str, list[list[int]]]:
+        """Tag indexes under each decoding (``constrained``, ``argmax``).
+
+        This default serves models whose ``decode`` is valid IOB2 by
+        construction (a CRF head, span models): both decodings are the same.
+        """
+        rows = self.decode(batch)
+        return {"constrained": rows, "argmax": rows}
+
     def fit_support(self, examples: list, batch_size: int, device: torch.device) -> None:
         """Re-read the training data before decoding (models that label by it, as CONTaiNER); else nothing."""
 
@@ -93,6 +109,7 @@ class Tagger(NERModel):
         self.source, self.body = source, body
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(body.output_size, len(tags))
+        self.tags = list(tags)
         self.crf = CRF(tags) if head == "crf" else None
 
     def emissions(self, batch: dict[str, Tensor]) -> Tensor:
@@ -107,8 +124,12 @@ class Tagger(NERModel):
 
     def decode(self, batch: dict[str, Tensor]) -> list[list[int]]:
         emissions = self.emissions(batch)
-        lengths = batch["mask"].sum(dim=1).tolist()
         if self.crf is not None:
             return self.crf.decode(emissions, batch["mask"])
-        best = emissions.argmax(dim=-1).tolist()
-        return [row[:n] for row, n in zip(best, lengths, strict=True)]
+        return argmax_tags(emissions, batch["mask"])
+
+    def decodings(self, batch: dict[str, Tensor]) -> dict[str, list[list[int]]]:
+        if self.crf is not None:
+            return super().decodings(batch)
+        log_probs = self.emissions(batch).log_softmax(dim=-1)
+        return {name: best_tags(log_probs, batch["mask"], self.tags, name) for name in DECODINGS}

@@ -5,9 +5,12 @@ checks the paper's claims against them (:mod:`entity_bert.report.verdicts`) and 
 one Markdown page: what the study is, the profile that produced it and how
 our setting differs from the paper's, a "Claims and verdicts" table, one
 section per claim with the small table behind its verdict, the significance
-table, what was not reproduced and why, and the limits. Every number comes
-from a table, the profile or the paper's claims data; the paper's figures are
-labelled as claims. A table a profile did not produce is reported as "not
+table, the paper's numbers beside the published literature
+(:mod:`entity_bert.report.literature`, with our ``metrics.json`` beside ``tables_dir``), what was not
+reproduced and why, and the limits. Every number comes
+from a table, the profile, the paper's claims data or the published figures
+shipped with the package; the paper's figures are labelled as claims, the
+literature's as published. A table a profile did not produce is reported as "not
 measured in this profile". :func:`load_tables`, :func:`figure_paths`,
 :func:`verdict_table` and :func:`entity_bert.report.verdicts.all_verdicts` are also
 what the results notebook (``notebooks/results.py``) shows.
@@ -24,6 +27,7 @@ import pandas as pd
 from entity_bert.core.fileio import atomic_write_text
 from entity_bert.report.catalogue import FIGURE_NAMES, TABLE_NAMES, claim_links
 from entity_bert.report.claims import CITATION, claimed_protocol
+from entity_bert.report.literature import literature_section, load_metrics
 from entity_bert.report.markdown import markdown_table
 from entity_bert.report.verdicts import REPRODUCED, Verdict, all_verdicts
 
@@ -349,11 +353,27 @@ def report_text(
         "",
         _markdown(significance),
         "",
+        *decoding_section(tables_dir),
+        literature_section(
+            load_metrics(tables_dir.parent / "metrics.json"),
+            profile,
+            encoder_description(str(_study(profile).get("encoder", "packaged"))),
+            _devices(tables),
+        ),
         *raw_text_section(tables_dir.parent / "raw_text"),
         *not_reproduced_section(verdicts, profile, tables),
         *limits_section(verdicts, profile, tables),
     ]
     return "\n".join(lines)
+
+
+def decoding_section(tables_dir: Path) -> list[str]:
+    """Argmax against constrained decoding, strict and conlleval (``results/tables/decoding.md``)."""
+    path = tables_dir / "decoding.md"
+    if not path.exists():
+        return []
+    body = path.read_text("utf-8").split("\n", 2)[2]  # less its own title
+    return ["## Decoding: each word's argmax or the most probable valid IOB2 tags", "", body]
 
 
 def raw_text_section(folder: Path) -> list[str]:

@@ -12,8 +12,13 @@ list of run dicts here. From them:
 - :func:`significance_table`: Entity-BERT against each other system, across
   seeds and over test sentences (``entity_bert.scoring.significance``);
 - :func:`headline_metrics`: the mean scores as JSON (``results/metrics.json``), and
-  :func:`write_metric_cells`: one small file per corpus and system for ``dvc metrics show``.
+  :func:`write_metric_cells`: one small file per corpus and system for ``dvc metrics show``;
+- :func:`decoding_table`: Entity-BERT and BERT under both decodings (argmax
+  and constrained to valid IOB2), each read by both scorers (strict seqeval
+  and conlleval), and the paired bootstrap between the two decodings.
 
+Every run is scored under both decodings; ``decode`` (the profile's
+``study.decode``) picks the one the other tables headline.
 :func:`write_study_tables` writes them all as CSV and Markdown. The paper's
 numbers are read from ``resources/claims`` and labelled as claims; which paper
 dataset a corpus stands in for is read from the corpus registry
@@ -33,6 +38,7 @@ from entity_bert.data.sources import corpus_sources
 from entity_bert.models.registry import SYSTEM_METHODS
 from entity_bert.report.claims import CITATION, claimed_table
 from entity_bert.report.markdown import markdown_table
+from entity_bert.runs.record import with_decoding
 from entity_bert.scoring.significance import paired_bootstrap, seed_test
 
 OURS = "entity-bert"
@@ -298,22 +304,107 @@ def significance_table(
 
 
 def headline_metrics(runs: list[dict]) -> dict:
-    """``{corpus: {system: {"f1", "f1_std", "precision", "recall", "accuracy", "seeds"}}}``: means over seeds.
+    """``{corpus: {system: {...}}}``: means over seeds of the headline decoding's figures.
 
-    ``f1_std`` is the sample standard deviation, None for a single seed.
+    ``f1``, ``precision``, ``recall`` (seqeval strict IOB2), ``f1_std`` (the
+    sample standard deviation, None for a single seed), ``accuracy`` (token
+    accuracy), ``conlleval_f1``, ``per_type_f1`` and ``per_type_conlleval_f1``
+    ({type: mean F1}), ``invalid_transitions`` (mean count), ``decode`` and
+    ``seeds``. Runs scored before conlleval was recorded leave those keys out.
     """
     metrics: dict[str, dict] = {}
     for corpus, system, chosen in _groups(runs, sorted(_corpora(runs))):
         row = _quality_row(corpus, system, chosen)
-        metrics.setdefault(corpus, {})[system] = {
+        entry = {
             "f1": row["f1_mean"],
             "f1_std": row["f1_std"],
             "precision": row["precision_mean"],
             "recall": row["recall_mean"],
             "accuracy": row["accuracy_mean"],
             "seeds": len(chosen),
+            "decode": chosen[0].get("decode"),
         }
+        if all("conlleval" in run for run in chosen):
+            entry |= {
+                "conlleval_f1": float(np.mean([run["conlleval"]["micro"]["f1"] for run in chosen])),
+                "per_type_f1": _per_type_means([run["scores"] for run in chosen]),
+                "per_type_conlleval_f1": _per_type_means([run["conlleval"] for run in chosen]),
+                "invalid_transitions": float(np.mean([run["invalid_transitions"] for run in chosen])),
+            }
+        metrics.setdefault(corpus, {})[system] = entry
     return metrics
+
+
+def _per_type_means(scores: list[dict]) -> dict[str, float]:
+    types = sorted({kind for one in scores for kind in one["per_type"]})
+    absent = {"f1": 0.0}  # a type a run neither predicted nor had in its gold
+    means = {kind: [one["per_type"].get(kind, absent)["f1"] for one in scores] for kind in types}
+    return {kind: float(np.mean(values)) for kind, values in means.items()}
+
+
+DECODING_SYSTEMS = ("entity-bert", "bert")  # the softmax heads of Tables 2-5: where decoding matters
+DECODING_COLUMNS = [
+    "corpus",
+    "method",
+    "system",
+    "seeds",
+    "argmax_strict_f1",
+    "argmax_conlleval_f1",
+    "constrained_strict_f1",
+    "constrained_conlleval_f1",
+    "argmax_invalid_transitions",
+    "sentences",
+    "delta_bootstrap",
+    "ci_low",
+    "ci_high",
+    "p_bootstrap",
+    "significant",
+]
+
+
+def _decoding_row(corpus: str, system: str, chosen: list[dict], samples: int, seed: int) -> dict:
+    argmax = [with_decoding(run, "argmax") for run in chosen]
+    constrained = [with_decoding(run, "constrained") for run in chosen]
+
+    def mean(runs: list[dict], scorer: str) -> float:
+        return float(np.mean([run[scorer]["micro"]["f1"] for run in runs]))
+
+    boot = paired_bootstrap(constrained, argmax, samples, seed)  # strict F1: constrained minus argmax
+    return {
+        "corpus": corpus,
+        "method": SYSTEM_METHODS[system],
+        "system": system,
+        "seeds": " ".join(str(run["seed"]) for run in chosen),
+        "argmax_strict_f1": mean(argmax, "scores"),
+        "argmax_conlleval_f1": mean(argmax, "conlleval"),
+        "constrained_strict_f1": mean(constrained, "scores"),
+        "constrained_conlleval_f1": mean(constrained, "conlleval"),
+        "argmax_invalid_transitions": float(np.mean([run["invalid_transitions"] for run in argmax])),
+        "sentences": boot["sentences"],
+        "delta_bootstrap": boot["delta"],
+        "ci_low": boot["ci_low"],
+        "ci_high": boot["ci_high"],
+        "p_bootstrap": boot["p"],
+        "significant": boot["p"] is not None and boot["p"] < SIGNIFICANCE_LEVEL,
+    }
+
+
+SIGNIFICANCE_LEVEL = 0.05
+
+
+def decoding_table(runs: list[dict], corpora: list[str], samples: int, seed: int) -> pd.DataFrame:
+    """Entity-BERT and BERT per corpus: argmax against constrained decoding, strict and conlleval F1.
+
+    Means over seeds; the paired bootstrap (over test sentences, strict F1,
+    constrained minus argmax) says whether the two decodings differ
+    (``significant``: p below 0.05). Runs scored before both decodings were
+    recorded are left out.
+    """
+    rows = []
+    for corpus, system, chosen in _groups(runs, corpora):
+        if system in DECODING_SYSTEMS and all("decodings" in run for run in chosen):
+            rows.append(_decoding_row(corpus, system, chosen, samples, seed))
+    return pd.DataFrame(rows, columns=DECODING_COLUMNS)
 
 
 def _settings_table(runs: list[dict], corpora: list[str]) -> pd.DataFrame:
@@ -330,6 +421,7 @@ def _settings_table(runs: list[dict], corpora: list[str]) -> pd.DataFrame:
                 "epochs run": _span([r.get("epochs_run") for r in chosen]),
                 "train sentences": _span([r["config"].get("max_train_sentences") or "all" for r in chosen]),
                 "test sentences scored": _span([_scored(r) for r in chosen]),
+                "decoding": _span([r.get("decode", "argmax") for r in chosen]),
                 "seeds": " ".join(str(r["seed"]) for r in chosen),
             }
         )
@@ -392,7 +484,9 @@ def _page(
 QUALITY_INTRO = (
     "Measured on each corpus's test split (the sentences scored are counted in `test_sentences`): mean and "
     "standard deviation (ddof 1; blank for one seed) over the seeds listed. Precision, recall and F1 are "
-    "entity-level (seqeval strict, IOB2, micro); accuracy is token accuracy over all tokens, O included "
+    "entity-level (seqeval strict, IOB2, micro) of the tags decoded as the profile's `study.decode` says "
+    "(`decoding.md`: constrained to valid IOB2, or each word's argmax); accuracy is token accuracy over all "
+    "tokens, O included "
     '(the paper\'s "Accuracy"). Regime, epochs and train/test sentences of each system are listed below.'
 )
 EFFICIENCY_INTRO = (
@@ -432,6 +526,49 @@ def _significance_page(frame: pd.DataFrame, samples: int, seed: int) -> str:
     )
 
 
+def _decoding_summary(frame: pd.DataFrame) -> str:
+    """One sentence of what the table measured, computed from it."""
+    if not len(frame):
+        return "No corpus has runs scored under both decodings."
+    change = 100 * (frame.constrained_strict_f1 - frame.argmax_strict_f1)
+    agree = (frame.constrained_strict_f1 - frame.constrained_conlleval_f1).abs().max()
+    return (
+        f"Constrained decoding changes strict F1 by {change.min():+.2f} to {change.max():+.2f} points; the "
+        f"difference is significant (paired bootstrap, p < {SIGNIFICANCE_LEVEL}) for "
+        f"{int(frame.significant.sum())} of {len(frame)} (corpus, system) pairs. Under it the strict and "
+        f"conlleval readings differ by at most {agree:.1e} F1; under argmax by up to "
+        f"{100 * (frame.argmax_strict_f1 - frame.argmax_conlleval_f1).abs().max():.2f} points."
+    )
+
+
+def _decoding_page(frame: pd.DataFrame, decode: str, samples: int, seed: int) -> str:
+    return "\n".join(
+        [
+            "# Decoding: each word's argmax against the most probable valid IOB2 sequence",
+            "",
+            "A softmax head scores each word on its own; its argmax may emit an `I-X` that continues "
+            "nothing. Strict seqeval (IOB2) drops such a tag, conlleval (the CoNLL script most published "
+            "figures use) starts an entity there, so the two scorers disagree. Constrained decoding "
+            "(Viterbi over the per-word log-probabilities, with the IOB2 transitions allowed) emits valid "
+            "IOB2 only, and both scorers then agree exactly. Every run is trained once and scored both "
+            "ways; the profile's `study.decode` picks the decoding of Tables 2-6, the significance tests, "
+            f"the metrics and the recogniser: here **{decode}**. The default is constrained: every entity "
+            "a model reports is then one both scorers read alike, so our figures can stand beside "
+            "published conlleval figures, and the recogniser never emits a stray `I-` tag.",
+            "",
+            "F1 (test split, micro, mean over seeds) of Entity-BERT and BERT; argmax_invalid_transitions: "
+            "the mean count of invalid `I-` tags under argmax. Paired bootstrap (strict F1, constrained "
+            f"minus argmax, {samples} resamples, seed {seed}) over the test sentences every run scored; "
+            f"significant: p_bootstrap < {SIGNIFICANCE_LEVEL}.",
+            "",
+            _decoding_summary(frame),
+            "",
+            markdown_table(frame.round(4)) if len(frame) else "",
+            "",
+        ]
+    )
+
+
 def _write(stem: Path, frame: pd.DataFrame, page: str) -> None:
     """``<stem>.csv`` (full precision) and ``<stem>.md``."""
     atomic_write_text(stem.with_name(f"{stem.name}.csv"), frame.to_csv(index=False))
@@ -446,8 +583,13 @@ def write_study_tables(
     bootstrap_samples: int = 1000,
     bootstrap_seed: int = 13,
     metrics_dir: str | Path | None = None,
+    decode: str = "constrained",
 ) -> None:
-    """Write Tables 2-5, the significance table (CSV and Markdown) and the headline metrics JSON.
+    """Write Tables 2-5, the significance and decoding tables (CSV and Markdown) and the metrics JSON.
+
+    Tables 2-5, the significance tests and the metrics read each run's
+    ``decode`` decoding (:func:`entity_bert.scoring.metrics.with_decoding`);
+    the decoding table reads both.
 
     With ``metrics_dir``, also one small file per corpus and system there
     (:func:`write_metric_cells`), the metrics DVC shows.
@@ -455,7 +597,8 @@ def write_study_tables(
     ``groups["table2"]`` names the corpora of Tables 2 and 4, ``groups["table3"]``
     those of Tables 3 and 5; corpora without runs are left out.
     """
-    runs = _study_runs(runs)
+    scored = _study_runs(runs)
+    runs = [with_decoding(run, decode) for run in scored]
     present = set(_corpora(runs))
     out = Path(tables_dir)
     ordered: list[str] = []
@@ -482,6 +625,8 @@ def write_study_tables(
     ordered += [c for c in _corpora(runs) if c not in ordered]
     frame = significance_table(runs, bootstrap_samples, bootstrap_seed, ordered)
     _write(out / "significance", frame, _significance_page(frame, bootstrap_samples, bootstrap_seed))
+    frame = decoding_table(scored, ordered, bootstrap_samples, bootstrap_seed)
+    _write(out / "decoding", frame, _decoding_page(frame, decode, bootstrap_samples, bootstrap_seed))
     metrics = headline_metrics(runs)
     atomic_write_text(metrics_path, json.dumps(metrics, indent=1) + "\n")
     if metrics_dir is not None:

@@ -15,9 +15,11 @@ from pathlib import Path
 import pandas as pd
 
 from entity_bert.core.fileio import atomic_write_text
+from entity_bert.data.iob2 import DECODINGS
 from entity_bert.data.splits import SPLITS
 from entity_bert.report.claims import CITATION, claimed_table
 from entity_bert.report.markdown import markdown_table
+from entity_bert.runs.record import with_decoding
 
 CONVERSION_COLUMNS = [
     "entities_in_source",
@@ -162,16 +164,17 @@ RUN_COLUMNS = {
 }
 
 
-def runs_table(runs_dir: str | Path) -> pd.DataFrame:
-    """One row per result JSON under ``runs_dir``: who, quality and efficiency."""
+def runs_table(runs_dir: str | Path, decode: str = DECODINGS[0]) -> pd.DataFrame:
+    """One row per result JSON under ``runs_dir``: who, quality (under ``decode``) and efficiency."""
     rows = []
     for path in sorted(Path(runs_dir).glob("*.json")):
-        record = json.loads(path.read_text("utf-8"))
+        record = with_decoding(json.loads(path.read_text("utf-8")), decode)
         efficiency = record.get("efficiency", {})
         micro = record["scores"]["micro"]
         rows.append(
             {name: record.get(key, record["model"]) for key, name in RUN_COLUMNS.items()}
             | {
+                "decoding": record["decode"],
                 "precision": micro["precision"],
                 "recall": micro["recall"],
                 "F1": micro["f1"],
@@ -204,10 +207,13 @@ CELL_METHODS = {  # our recurrent layer -> the paper's Table 6 row
 }
 
 
-def table6(records: list[dict]) -> pd.DataFrame:
-    """Per corpus and recurrent layer: mean and standard deviation over seeds, then the paper's claims."""
+def table6(records: list[dict], decode: str = DECODINGS[0]) -> pd.DataFrame:
+    """Per corpus and recurrent layer: mean and standard deviation over seeds, then the paper's claims.
+
+    Each run's figures are those of its ``decode`` decoding.
+    """
     rows = []
-    for record in records:
+    for record in (with_decoding(r, decode) for r in records):
         micro = record["scores"]["micro"]
         rows.append(
             {
@@ -243,9 +249,9 @@ def table6(records: list[dict]) -> pd.DataFrame:
     return pd.concat([ours, claimed], ignore_index=True)
 
 
-def write_table6(records: list[dict], out_dir: str | Path) -> pd.DataFrame:
-    """``table6_rnn_ablation.csv`` and ``.md``."""
-    frame = table6(records)
+def write_table6(records: list[dict], out_dir: str | Path, decode: str = DECODINGS[0]) -> pd.DataFrame:
+    """``table6_rnn_ablation.csv`` and ``.md`` (the runs read under ``decode``)."""
+    frame = table6(records, decode)
     out = Path(out_dir)
     atomic_write_text(out / "table6_rnn_ablation.csv", frame.to_csv(index=False))
     first = records[0]
@@ -256,7 +262,7 @@ def write_table6(records: list[dict], out_dir: str | Path) -> pd.DataFrame:
         "",
         f"Measured: test split, label set as prepared, regime `{first['regime']}`, mean and standard "
         "deviation over the seeds listed; precision, recall and F1 are entity-level (seqeval strict, IOB2, "
-        'micro), accuracy is token accuracy (the paper\'s "Accuracy").',
+        f'micro) under {decode} decoding, accuracy is token accuracy (the paper\'s "Accuracy").',
         "",
         markdown_table(measured.round(4)),
         "",

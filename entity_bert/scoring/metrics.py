@@ -14,6 +14,15 @@ given, never repaired: a model that emits invalid IOB2 pays for it in recall.
 Gold tags must be valid IOB2 (the corpus readers repair or reject invalid
 tags), since strict mode would otherwise drop gold entities and understate the
 support.
+
+:func:`conlleval_scores` reads the same predictions as the CoNLL script
+``conlleval`` does (and most published NER figures): an ``I-X`` that continues
+nothing starts an entity. It is seqeval's default mode, which seqeval documents
+as conlleval-compatible (``tests/test_metrics.py`` checks it against the PyPI
+``conlleval`` package). On valid IOB2 the two readings agree exactly, so a
+decoding that emits only valid IOB2 (``models/decoding.py``) scores the same
+under both. :func:`decoding_scores` holds everything a run records per
+decoding.
 """
 
 from __future__ import annotations
@@ -130,6 +139,46 @@ def entity_scores(gold: list[list[str]], predicted: list[list[str]]) -> dict:
     }
 
 
+def conlleval_scores(gold: list[list[str]], predicted: list[list[str]]) -> dict:
+    """Precision, recall and F1, micro and per type, as the CoNLL script ``conlleval`` reads the tags.
+
+    Same shape as :func:`entity_scores`' ``micro`` and ``per_type``.
+    Undefined ratios are 0.
+    """
+    _validate(gold, predicted)
+    if not any(tag != "O" for tags in (*gold, *predicted) for tag in tags):
+        return {"micro": {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}, "per_type": {}}
+    report = classification_report(gold, predicted, output_dict=True, zero_division=0)  # default mode
+    return {
+        "micro": _as_scores(report["micro avg"]),
+        "per_type": {
+            kind: _as_scores(row)
+            for kind, row in sorted(report.items())
+            if kind not in ("micro avg", "macro avg", "weighted avg")
+        },
+    }
+
+
+def invalid_transitions(predicted: list[list[str]]) -> int:
+    """How many ``I-X`` tags continue no ``X`` entity (IOB2 violations)."""
+    return sum(len(iob2.invalid_positions(tags)) for tags in predicted)
+
+
+def decoding_scores(gold: list[list[str]], predicted: list[list[str]]) -> dict:
+    """What a run records of one decoding's predictions.
+
+    ``scores`` (seqeval strict IOB2, :func:`entity_scores`), ``conlleval``
+    (:func:`conlleval_scores`), ``invalid_transitions`` and ``per_sentence``
+    (:func:`sentence_counts`, strict, for the paired bootstrap).
+    """
+    return {
+        "scores": entity_scores(gold, predicted),
+        "conlleval": conlleval_scores(gold, predicted),
+        "invalid_transitions": invalid_transitions(predicted),
+        "per_sentence": sentence_counts(gold, predicted),
+    }
+
+
 def sentence_counts(gold: list[list[str]], predicted: list[list[str]]) -> dict[str, list[int]]:
     """Per sentence: gold, predicted and correct entities (seqeval strict IOB2), tokens, correct tokens.
 
@@ -177,3 +226,4 @@ def format_scores(scores: dict) -> str:
             f"  support {row['support']}"
         )
     return "\n".join(lines)
+

@@ -15,9 +15,12 @@ From text to mentions:
    ``overlap`` (:func:`entity_bert.models.encoder.encode_sentence`), so a sentence of
    any length is read whole; each word takes the window where it has the
    most context.
-4. Tags: one pass of the model over length-sorted batches; IOB2 tags are read
-   into entities as seqeval does in strict mode (the reading the study's
-   scores use), so the mentions are exactly the entities that were scored.
+4. Tags: one pass of the model over length-sorted batches, decoded as
+   ``decode`` says: ``constrained`` (the default; the most probable valid
+   IOB2 sequence, :mod:`entity_bert.models.decoding`) or ``argmax`` (each
+   word's best tag). IOB2 tags are read into entities as seqeval does in
+   strict mode (the reading the study's scores use), so the mentions are
+   exactly the entities that were scored.
 5. Offsets: a mention runs from its first word's start to its last word's
    end, so ``text[start:end] == mention.text`` whatever the newlines, tabs,
    spaces or Unicode.
@@ -43,9 +46,10 @@ import torch
 
 from entity_bert.core.device import autocast, pick_device, to_device
 from entity_bert.data.corpus import Sentence
-from entity_bert.data.iob2 import entity_spans
+from entity_bert.data.iob2 import DECODINGS, entity_spans
 from entity_bert.data.segmentation import split_sentences
 from entity_bert.models.batching import Example, collate
+from entity_bert.models.decoding import best_tags
 from entity_bert.models.encoder import load_tokenizer
 from entity_bert.models.registry import input_kind
 from entity_bert.models.tagger import Tagger
@@ -88,9 +92,18 @@ def text_sentences(texts: list[str]) -> tuple[list[int], list[Sentence]]:
 class Recogniser:
     """A trained model applied to raw text; call it on a string or a list of strings."""
 
-    def __init__(self, exported: ExportedModel, device: str = "auto", precision: str = "fp32") -> None:
+    def __init__(
+        self,
+        exported: ExportedModel,
+        device: str = "auto",
+        precision: str = "fp32",
+        decode: str = "constrained",
+    ) -> None:
         if precision not in ("fp32", "bf16"):
             raise ValueError(f"precision must be fp32 or bf16, not {precision!r}")
+        if decode not in DECODINGS:
+            raise ValueError(f"decode must be one of {', '.join(DECODINGS)}, not {decode!r}")
+        self.decode = decode  # constrained: valid IOB2 by construction (models/decoding.py)
         self.exported = exported
         self.config = exported.config
         self.tags = exported.tags
@@ -109,9 +122,11 @@ class Recogniser:
         self.budget = PIECES_PER_BATCH
 
     @classmethod
-    def load(cls, folder: str | Path, device: str = "auto", precision: str = "fp32") -> Recogniser:
+    def load(
+        cls, folder: str | Path, device: str = "auto", precision: str = "fp32", decode: str = "constrained"
+    ) -> Recogniser:
         """Verify and load a model directory written by ``entity-bert export``."""
-        return cls(read(folder), device, precision)
+        return cls(read(folder), device, precision, decode)
 
     @overload
     def __call__(self, text: str) -> list[Mention]: ...
@@ -161,16 +176,15 @@ class Recogniser:
         for indexes, batch in self.batches(examples):
             with autocast(self.device, self.precision):
                 if softmax:
-                    best = self.model.emissions(batch).float().softmax(dim=-1).max(dim=-1)
-                    lengths = batch["mask"].sum(dim=1).tolist()
+                    log_probs = self.model.emissions(batch).float().log_softmax(dim=-1)
+                    paths = best_tags(log_probs, batch["mask"], self.tags, self.decode)
                     rows = [
-                        ([self.tags[i] for i in tag[:n]], score[:n])
-                        for tag, score, n in zip(
-                            best.indices.tolist(), best.values.tolist(), lengths, strict=True
-                        )
+                        ([self.tags[i] for i in path], log_probs[b, range(len(path)), path].exp().tolist())
+                        for b, path in enumerate(paths)
                     ]
                 else:
-                    rows = [([self.tags[i] for i in row], None) for row in self.model.decode(batch)]
+                    decoded = self.model.decodings(batch)[self.decode]
+                    rows = [([self.tags[i] for i in row], None) for row in decoded]
             yield indexes, rows
 
 

@@ -64,9 +64,9 @@ def document_sentences(
     return chosen[:limit]
 
 
-def predict(run: Run, sentences: list[Sentence]) -> list[list[str]]:
-    """Predicted IOB2 tags of each sentence."""
-    return neural_predictor(run)(sentences)
+def predict(run: Run, sentences: list[Sentence], decode: str = "constrained") -> list[list[str]]:
+    """Predicted IOB2 tags of each sentence (``decode``: constrained or argmax)."""
+    return neural_predictor(run)(sentences)[decode]
 
 
 def entity_spans(tags: list[str]) -> set[Span]:

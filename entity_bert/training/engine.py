@@ -27,6 +27,7 @@ import torch
 from entity_bert.core.device import autocast, to_device
 from entity_bert.core.progress import progress
 from entity_bert.data.corpus import read_jsonl
+from entity_bert.data.iob2 import DECODINGS
 from entity_bert.models.batching import Example, collate, length_batches
 from entity_bert.models.registry import caches_features
 from entity_bert.models.tagger import ENCODER_PREFIX, Tagger
@@ -43,19 +44,37 @@ class Interrupted(Exception):
 
 
 @torch.no_grad()
-def predict_indexes(
-    model: Tagger, examples: list[Example], batch_size: int, device: torch.device, precision: str = "fp32"
-) -> list[list[int]]:
-    """Predicted tag indexes of each example, in order."""
+def _predict(
+    model: Tagger, examples: list[Example], batch_size: int, device, precision: str, decode: Callable
+) -> dict[str, list[list[int]]]:
+    """Tag indexes of each example, in order, for each name that ``decode(batch)`` returns."""
     model.eval()
-    predictions: list[list[int] | None] = [None] * len(examples)
+    predictions: dict[str, list] = {}
     for indexes in length_batches(examples, batch_size, None):
         batch = to_device(collate([examples[i] for i in indexes]), device)
         with autocast(device, precision):
-            rows = model.decode(batch)
-        for i, row in zip(indexes, rows, strict=True):
-            predictions[i] = row
+            decoded = decode(batch)
+        for name, rows in decoded.items():
+            slots = predictions.setdefault(name, [None] * len(examples))
+            for i, row in zip(indexes, rows, strict=True):
+                slots[i] = row
     return predictions
+
+
+def predict_indexes(
+    model: Tagger, examples: list[Example], batch_size: int, device: torch.device, precision: str = "fp32"
+) -> list[list[int]]:
+    """Predicted tag indexes of each example, as training validates them (``model.decode``)."""
+    decoded = _predict(model, examples, batch_size, device, precision, lambda b: {"decode": model.decode(b)})
+    return decoded.get("decode", [])
+
+
+def predict_decodings(
+    model: Tagger, examples: list[Example], batch_size: int, device: torch.device, precision: str = "fp32"
+) -> dict[str, list[list[int]]]:
+    """Predicted tag indexes of each example under each decoding (``model.decodings``)."""
+    decoded = _predict(model, examples, batch_size, device, precision, model.decodings)
+    return {name: decoded.get(name, []) for name in DECODINGS}
 
 
 def dev_scores(model: Tagger, examples: list[Example], tags: list[str], config: RunConfig, device) -> dict:

@@ -1,14 +1,21 @@
 """One evaluation for every model, and the run's result JSON.
 
-Quality: :func:`entity_bert.scoring.metrics.entity_scores` (seqeval, strict IOB2;
-token accuracy). Efficiency: :mod:`entity_bert.training.efficiency`. A model is always
+Quality: every decoding of :data:`entity_bert.data.iob2.DECODINGS` (the most
+probable valid IOB2 sequence, and each word's argmax) is scored on the test
+split by :func:`entity_bert.scoring.metrics.decoding_scores`: seqeval strict
+IOB2 with token accuracy, the conlleval reading, the count of invalid
+transitions and per-sentence counts. Training validates with the model's own
+``decode``, so a run is trained once whatever decoding the tables headline.
+
+Efficiency: :mod:`entity_bert.training.efficiency`. A model is always
 evaluated as it would be deployed: encoder models read word-piece windows
 through the live encoder, in the frozen regime too (the feature cache only
 speeds up training and validation).
 
 ``<runs_dir>/<run name>.json`` holds the corpus, split, label set, model,
-regime and seed, the full configuration, test and best-dev scores, the
-training history and time, and the efficiency figures.
+regime and seed, the full configuration, ``decodings`` (the test figures of
+each decoding), ``test_sentences`` (which sentences of the split), best-dev
+scores, the training history and time, and the efficiency figures.
 """
 
 from __future__ import annotations
@@ -24,48 +31,49 @@ import transformers
 
 from entity_bert.core.fileio import atomic_write_text
 from entity_bert.data.corpus import Sentence
+from entity_bert.data.iob2 import DECODINGS
 from entity_bert.models.feature_crf import FeatureCRF, FeatureCRFConfig
 from entity_bert.models.registry import input_kind
 from entity_bert.runs.config import RunConfig
 from entity_bert.runs.data import load_split, split_file, subset_indexes
 from entity_bert.runs.model import RunModel, load_trained
-from entity_bert.scoring.metrics import entity_scores, sentence_counts
+from entity_bert.scoring.metrics import decoding_scores, entity_scores
 from entity_bert.training.efficiency import measure
-from entity_bert.training.engine import Run, predict_indexes
+from entity_bert.training.engine import Run, predict_decodings
 
-Predictor = Callable[[list[Sentence]], list[list[str]]]
+Predictor = Callable[[list[Sentence]], dict[str, list[list[str]]]]  # sentences -> tags per decoding
 
 
 def neural_predictor(run: RunModel) -> Predictor:
-    """Tag strings for sentences, through the model's deployable input."""
+    """Tag strings for sentences under each decoding, through the model's deployable input."""
 
-    def predict(sentences: list[Sentence]) -> list[list[str]]:
+    def predict(sentences: list[Sentence]) -> dict[str, list[list[str]]]:
         examples = run.examples_for(sentences)
         config = run.config
-        indexes = predict_indexes(run.model, examples, config.eval_batch_size, run.device, config.precision)
-        return [[run.tags[i] for i in row] for row in indexes]
+        decoded = predict_decodings(run.model, examples, config.eval_batch_size, run.device, config.precision)
+        return {name: [[run.tags[i] for i in row] for row in rows] for name, rows in decoded.items()}
 
     return predict
 
 
-def score(predict: Predictor, sentences: list[Sentence]) -> dict:
-    return entity_scores([s.tags for s in sentences], predict(sentences))
+def score(predict: Predictor, sentences: list[Sentence], decode: str = DECODINGS[0]) -> dict:
+    """Strict seqeval scores of one decoding's predictions."""
+    return entity_scores([s.tags for s in sentences], predict(sentences)[decode])
 
 
-def score_test(config: RunConfig, predict: Predictor, test: list[Sentence]) -> tuple[dict, dict]:
-    """Test scores, and what a paired bootstrap needs: which sentences, and their counts."""
+def score_test(config: RunConfig, predict: Predictor, test: list[Sentence]) -> dict:
+    """The test figures of every decoding, and which sentences of the split they cover (paired bootstrap)."""
     gold = [s.tags for s in test]
-    predicted = predict(test)
+    decoded = predict(test)
     with split_file(config, "test").open(encoding="utf-8") as handle:
         total = sum(1 for line in handle if line.strip())
-    paired = {
+    return {
+        "decodings": {name: decoding_scores(gold, decoded[name]) for name in DECODINGS},
         "test_sentences": subset_indexes(config, "test", total),
-        "per_sentence": sentence_counts(gold, predicted),
     }
-    return entity_scores(gold, predicted), paired
 
 
-def _record(config: RunConfig, split: str, scores: dict, extra: dict) -> dict:
+def _record(config: RunConfig, split: str, extra: dict) -> dict:
     return {
         "corpus": config.corpus,
         "split": split,
@@ -75,7 +83,6 @@ def _record(config: RunConfig, split: str, scores: dict, extra: dict) -> dict:
         "cell": config.model.cell,
         "regime": config.regime,
         "seed": config.seed,
-        "scores": scores,
         **extra,
         "config": config.to_dict(),
         "environment": {
@@ -99,7 +106,7 @@ def train_and_evaluate(config: RunConfig, stop_after_steps: int | None = None) -
     run = Run(config)
     state = run.train(stop_after_steps)
     test = load_split(config, "test")
-    scores, paired = score_test(config, neural_predictor(run), test)
+    tested = score_test(config, neural_predictor(run), test)
     efficiency = measure(
         run.model, run.examples_for(test), config.eval_batch_size, run.device, config.efficiency_sentences
     )
@@ -111,17 +118,26 @@ def train_and_evaluate(config: RunConfig, stop_after_steps: int | None = None) -
         "history": state["history"],
         "efficiency": efficiency,
         "tags": run.tags,
-        **paired,
+        **tested,
     }
-    record = _record(config, "test", scores, extra)
+    record = _record(config, "test", extra)
     write_result(config, record)
     return record
 
 
 def predictor_for(config: RunConfig) -> Predictor:
     if input_kind(config.model.name) == "features":  # the feature CRF
-        return FeatureCRF.load(config.checkpoint_dir / "best").predict
+        return _every_decoding(FeatureCRF.load(config.checkpoint_dir / "best").predict)
     return neural_predictor(load_trained(config))
+
+
+def _every_decoding(predict: Callable[[list[Sentence]], list[list[str]]]) -> Predictor:
+    """The feature CRF decodes with crfsuite's Viterbi over its learned transitions, whatever the setting.
+
+    Its learned transitions make invalid IOB2 unlikely but not impossible; the
+    run records its count of invalid transitions like any other.
+    """
+    return lambda sentences: dict.fromkeys(DECODINGS, predict(sentences))
 
 
 def _feature_crf(config: RunConfig) -> dict:
@@ -133,7 +149,7 @@ def _feature_crf(config: RunConfig) -> dict:
     training_s = time.perf_counter() - started
     crf.save(config.checkpoint_dir / "best")
     test = load_split(config, "test")
-    scores, paired = score_test(config, crf.predict, test)
+    tested = score_test(config, _every_decoding(crf.predict), test)
     sample = test[: config.efficiency_sentences]
     started = time.perf_counter()
     for sentence in sample:
@@ -151,7 +167,7 @@ def _feature_crf(config: RunConfig) -> dict:
         "training_s": training_s,
         "device": "cpu",
     }
-    dev = score(crf.predict, load_split(config, "dev"))
-    record = _record(config, "test", scores, {"dev_scores": dev, "efficiency": efficiency, **paired})
+    dev = entity_scores([s.tags for s in load_split(config, "dev")], crf.predict(load_split(config, "dev")))
+    record = _record(config, "test", {"dev_scores": dev, "efficiency": efficiency, **tested})
     write_result(config, record)
     return record
