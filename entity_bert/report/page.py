@@ -367,22 +367,23 @@ def report_text(
     return "\n".join(lines)
 
 
-def decoding_section(tables_dir: Path) -> list[str]:
-    """Argmax against constrained decoding, strict and conlleval (``results/tables/decoding.md``)."""
-    path = tables_dir / "decoding.md"
+def embedded_section(path: Path, heading: str) -> list[str]:
+    """A page another stage wrote, under ``heading`` instead of its own title; nothing if it is absent."""
     if not path.exists():
         return []
     body = path.read_text("utf-8").split("\n", 2)[2]  # less its own title
-    return ["## Decoding: each word's argmax or the most probable valid IOB2 tags", "", body]
+    return [heading, "", body]
+
+
+def decoding_section(tables_dir: Path) -> list[str]:
+    """Argmax against constrained decoding, strict and conlleval (``results/tables/decoding.md``)."""
+    heading = "## Decoding: each word's argmax or the most probable valid IOB2 tags"
+    return embedded_section(tables_dir / "decoding.md", heading)
 
 
 def raw_text_section(folder: Path) -> list[str]:
     """The raw-text check (:mod:`entity_bert.serve.span_eval`), when the profile ran it."""
-    path = folder / "span_eval.md"
-    if not path.exists():
-        return []
-    body = path.read_text("utf-8").split("\n", 2)[2]  # less its own title
-    return ["## Raw text: span level against token level", "", body]
+    return embedded_section(folder / "span_eval.md", "## Raw text: span level against token level")
 
 
 def write_report(
