@@ -48,7 +48,7 @@ import torch
 from torch import Tensor, nn
 
 from entity_bert.data import iob2
-from entity_bert.models.decoding import IMPOSSIBLE, viterbi
+from entity_bert.models.decoding import IMPOSSIBLE, iob2_moves, viterbi
 
 FORBIDDEN = -10000.0
 """Score added to a forbidden start or transition (finite, so gradients stay finite)."""
@@ -79,10 +79,9 @@ class CRF(nn.Module):
         self.transitions = nn.Parameter(torch.zeros(size, size))
         self.start = nn.Parameter(torch.zeros(size))
         self.end = nn.Parameter(torch.zeros(size))
-        transition_penalty = torch.tensor(
-            [[0.0 if iob2.allowed_transition(i, j) else FORBIDDEN for j in tags] for i in tags]
-        )
-        start_penalty = torch.tensor([0.0 if iob2.allowed_start(tag) else FORBIDDEN for tag in tags])
+        start_ok, moves_ok = iob2_moves(tags)
+        transition_penalty = torch.where(moves_ok, 0.0, FORBIDDEN)
+        start_penalty = torch.where(start_ok, 0.0, FORBIDDEN)
         self.register_buffer("transition_penalty", transition_penalty, persistent=False)
         self.register_buffer("start_penalty", start_penalty, persistent=False)
 

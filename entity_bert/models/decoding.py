@@ -31,6 +31,8 @@ tables headline and the recogniser uses.
 
 from __future__ import annotations
 
+import functools
+
 import torch
 from torch import Tensor
 
@@ -42,8 +44,15 @@ IMPOSSIBLE = float("-inf")
 
 def iob2_moves(tags: list[str], device: torch.device | None = None) -> tuple[Tensor, Tensor]:
     """Which tags may open a sentence ([T], bool) and which may follow which ([T, T], from i to j)."""
-    start = torch.tensor([iob2.allowed_start(tag) for tag in tags], device=device)
-    moves = torch.tensor([[iob2.allowed_transition(i, j) for j in tags] for i in tags], device=device)
+    start, moves = _iob2_moves(tuple(tags))
+    return start.to(device), moves.to(device)
+
+
+@functools.lru_cache(maxsize=16)
+def _iob2_moves(tags: tuple[str, ...]) -> tuple[Tensor, Tensor]:
+    """Built once per tag set (T^2 checks), not at every batch that is decoded."""
+    start = torch.tensor([iob2.allowed_start(tag) for tag in tags])
+    moves = torch.tensor([[iob2.allowed_transition(i, j) for j in tags] for i in tags])
     return start, moves
 
 
