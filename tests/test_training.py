@@ -12,6 +12,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from entity_bert.core.errors import InputError
 from entity_bert.models.registry import MODEL_NAMES, regimes
 from entity_bert.report.tables import runs_table
 from entity_bert.training.engine import Interrupted, Run
@@ -69,7 +70,7 @@ def test_interrupted_run_resumes_to_the_same_result(corpus, tmp_path):
 
 def test_a_different_configuration_is_refused_in_an_existing_run_folder(corpus, tmp_path):
     train_and_evaluate(synthetic_run_config(corpus, tmp_path, epochs=1))
-    with pytest.raises(ValueError, match="another configuration"):
+    with pytest.raises(InputError, match="another configuration"):
         train_and_evaluate(synthetic_run_config(corpus, tmp_path, epochs=1, lr=1e-2))
 
 

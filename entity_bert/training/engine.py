@@ -25,6 +25,7 @@ from pathlib import Path
 import torch
 
 from entity_bert.core.device import autocast, to_device
+from entity_bert.core.errors import InputError
 from entity_bert.core.progress import progress
 from entity_bert.data.corpus import read_jsonl
 from entity_bert.data.iob2 import DECODINGS
@@ -195,6 +196,6 @@ def _claim(folder: Path, config: RunConfig) -> None:
     path = folder / "config.json"
     content = json.dumps(config.to_dict(), indent=1, sort_keys=True)
     if path.exists() and path.read_text() != content:
-        raise ValueError(f"{folder} holds a run with another configuration; remove it or change the seed")
+        raise InputError(path, None, "a run with another configuration (another profile?): remove its folder")
     folder.mkdir(parents=True, exist_ok=True)
     path.write_text(content)
