@@ -3,7 +3,7 @@
     entity-bert data fetch   [--mirror DIR] [--corpus NAME ...]
     entity-bert data prepare [--params params/data.yaml] [--corpus NAME ...] [--split official|paper]
     entity-bert data check   PATH [--types T ...] [--strict]
-    entity-bert tables table1 [--params params/data.yaml] [--out results/tables]
+    entity-bert tables table1 [--params params/data.yaml] [--out DIR]
     entity-bert train    --corpus NAME --model NAME --regime finetune|frozen|scratch [options]
     entity-bert evaluate --run CHECKPOINT_DIR [--split test]
     entity-bert predict  --run CHECKPOINT_DIR [--split test] --out FILE.conll
@@ -105,10 +105,19 @@ def cmd_runs_table(args: argparse.Namespace) -> int:
     return 0
 
 
+def _active_layout():
+    """The output folders of the active profile (``params/study.yaml``)."""
+    from entity_bert.study.layout import Layout
+    from entity_bert.study.stages import STUDY_PARAMS, load_profile
+
+    return Layout.of(load_profile(STUDY_PARAMS))
+
+
 def cmd_table1(args: argparse.Namespace) -> int:
     params = _data_params(args)
-    write_table1(params.processed_dir, params.corpora, args.out)
-    print(f"wrote {args.out}/table1_corpus_stats.csv and .md")
+    out = args.out or _active_layout().tables
+    write_table1(params.processed_dir, params.corpora, out)
+    print(f"wrote {out}/table1_corpus_stats.csv and .md")
     return 0
 
 
@@ -222,12 +231,14 @@ def cmd_ablation(args: argparse.Namespace) -> int:
     from entity_bert.report.tables import write_table6
     from entity_bert.study import stages as study
     from entity_bert.study.ablation import AblationSettings, run_ablation
+    from entity_bert.study.layout import Layout
 
     settings = AblationSettings.load(args.params)
-    decode = study.load_profile(args.params)["study"].get("decode", DECODINGS[0])
-    frame = write_table6(run_ablation(settings), args.out, decode)
+    profile = study.load_profile(args.params)
+    out = args.out or Layout.of(profile).tables
+    frame = write_table6(run_ablation(settings), out, profile["study"].get("decode", DECODINGS[0]))
     print(frame[frame.source == "measured"].drop(columns="source").round(4).to_string(index=False))
-    print(f"written to {args.out}/table6_rnn_ablation.csv and .md")
+    print(f"written to {out}/table6_rnn_ablation.csv and .md")
     return 0
 
 
@@ -275,6 +286,7 @@ def cmd_bench_raw_text(args: argparse.Namespace) -> int:
 
 def cmd_study(args: argparse.Namespace) -> int:
     from entity_bert.study import stages as study
+    from entity_bert.study.layout import Layout
 
     if args.action == "use":
         print(f"{study.use_profile(args.profile)}: now the {args.profile} profile (run `dvc repro`)")
@@ -298,28 +310,30 @@ def cmd_study(args: argparse.Namespace) -> int:
     elif args.action == "tables":
         from entity_bert.report.study_tables import write_study_tables
 
-        settings = profile["study"]
+        settings, layout = profile["study"], Layout.of(profile)
         write_study_tables(
-            study.load_runs(),
+            study.load_runs(layout.runs),
             settings["tables"],
-            "results/tables",
-            "results/metrics.json",
+            layout.tables,
+            layout.metrics_json,
             settings["bootstrap"]["samples"],
             settings["bootstrap"]["seed"],
-            metrics_dir="results/metrics",
+            metrics_dir=layout.metrics,
             decode=settings.get("decode", DECODINGS[0]),
         )
-        print("wrote Tables 2-5, the significance tests (results/tables), results/metrics.json and metrics/")
+        print(f"wrote Tables 2-5, significance tests ({layout.tables}), {layout.metrics_json}, metrics/")
     elif args.action == "figures":
         from entity_bert.report.figures import write_figures
 
-        for path in write_figures("results/tables", "results/figures"):
+        layout = Layout.of(profile)
+        for path in write_figures(layout.tables, layout.figures):
             print(f"wrote {path}")
     elif args.action == "report":
         from entity_bert.report.page import write_report
 
-        write_report("results/tables", "results/REPORT.md", profile)
-        print("wrote results/REPORT.md")
+        layout = Layout.of(profile)
+        write_report(layout.tables, layout.report, profile, layout.figures)
+        print(f"wrote {layout.report}")
     return 0
 
 
@@ -361,7 +375,7 @@ def build_parser(run_options: bool = True) -> argparse.ArgumentParser:
     )
     table1 = tables.add_parser("table1", help="corpus statistics beside the paper's Table 1")
     table1.add_argument("--params", default=DEFAULT_PARAMS, help="data parameters (YAML)")
-    table1.add_argument("--out", default="results/tables", help="output folder")
+    table1.add_argument("--out", help="output folder (default: the active profile's tables folder)")
     table1.set_defaults(func=cmd_table1)
     runs = tables.add_parser("runs", help="one row per run result (results/runs/*.json)")
     runs.add_argument("--runs", default="results/runs", help="folder of run results")
@@ -398,7 +412,12 @@ def build_parser(run_options: bool = True) -> argparse.ArgumentParser:
         help="--model: the JSON Lines file, or the folder for .ann/.html (default: stdout, "
         "or beside each .txt); --run: the CoNLL file",
     )
-    predict.add_argument("--precision", default="fp32", choices=["fp32", "bf16"], help="with --model")
+    predict.add_argument(
+        "--precision",
+        default="auto",
+        choices=["auto", "fp32", "bf16"],
+        help="with --model; auto: bf16 where the hardware runs it natively, else fp32",
+    )
     predict.add_argument("--device", default="auto", help="with --model: auto (CUDA when present), cpu, cuda")
     for sub in (evaluate, predict):
         sub.add_argument("--split", default="test", choices=["train", "dev", "test"], help="with --run")
@@ -433,7 +452,7 @@ def build_parser(run_options: bool = True) -> argparse.ArgumentParser:
 
     ablation = commands.add_parser("ablation", help="Table 6: Entity-BERT with each recurrent layer")
     ablation.add_argument("--params", default="params/study.yaml", help="corpora, cells, seeds (YAML)")
-    ablation.add_argument("--out", default="results/tables", help="where Table 6 goes")
+    ablation.add_argument("--out", help="where Table 6 goes (default: the profile's tables folder)")
     ablation.set_defaults(func=cmd_ablation)
 
     tune = commands.add_parser("tune", help="grid search with Ray Tune (resumes an interrupted sweep)")

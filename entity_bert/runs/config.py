@@ -53,7 +53,7 @@ class RunConfig:
     checkpoints_dir: str = "checkpoints"  # where <run name>/ with its checkpoints goes
     runs_dir: str = "results/runs"  # where <run name>.json, the result, goes
     device: str = "auto"  # auto: CUDA when present, else CPU
-    precision: str = "fp32"  # fp32, or bf16 (autocast mixed precision, for CPUs/GPUs with bf16 units)
+    precision: str = "auto"  # auto (bf16 where the hardware runs it natively, else fp32), fp32, or bf16
 
     def __post_init__(self) -> None:
         if isinstance(self.model, dict):
@@ -64,8 +64,8 @@ class RunConfig:
             raise ValueError("label_set is not set: build a run's configuration with resolve()")
         if self.subset_rule not in ("sample", "nested"):
             raise ValueError(f"subset_rule must be sample or nested, not {self.subset_rule!r}")
-        if self.precision not in ("fp32", "bf16"):
-            raise ValueError(f"precision must be fp32 or bf16, not {self.precision!r}")
+        if self.precision not in ("auto", "fp32", "bf16"):
+            raise ValueError(f"precision must be auto, fp32 or bf16, not {self.precision!r}")
         if self.regime not in regimes(self.model.name):
             raise ValueError(
                 f"model {self.model.name!r} trains in {regimes(self.model.name)}, not {self.regime!r}"

@@ -19,6 +19,7 @@ from pathlib import Path
 import yaml
 
 from entity_bert.runs.config import RunConfig, resolve
+from entity_bert.study.layout import Layout
 
 
 @dataclass
@@ -32,7 +33,11 @@ class AblationSettings:
 
     @classmethod
     def load(cls, path: str | Path) -> AblationSettings:
-        return cls(**yaml.safe_load(Path(path).read_text("utf-8"))["ablation"])
+        """The profile's ``ablation`` block, its runs in the profile's folders (:class:`Layout`)."""
+        profile = yaml.safe_load(Path(path).read_text("utf-8"))
+        settings = dict(profile["ablation"])
+        settings["overrides"] = {**Layout.of(profile).ablation_paths, **(settings.get("overrides") or {})}
+        return cls(**settings)
 
 
 def ablation_configs(settings: AblationSettings) -> list[RunConfig]:

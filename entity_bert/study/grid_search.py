@@ -30,6 +30,7 @@ import pandas as pd
 import yaml
 
 from entity_bert.core.fileio import atomic_write_text
+from entity_bert.study.layout import Layout
 
 GRID_KEYS = ("lr", "hidden", "batch_size", "epochs")
 
@@ -64,7 +65,9 @@ class TuneSettings:
 
     @classmethod
     def load(cls, path: str | Path) -> TuneSettings:
-        return cls(**yaml.safe_load(Path(path).read_text("utf-8"))["tune"])
+        """The profile's ``tune`` block; storage and outputs in the profile's folders (:class:`Layout`)."""
+        profile = yaml.safe_load(Path(path).read_text("utf-8"))
+        return cls(**{**Layout.of(profile).tune_paths, **profile["tune"]})
 
 
 def _run_config(settings: dict, point: dict, trial_dir: Path):

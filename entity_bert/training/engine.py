@@ -78,8 +78,11 @@ def predict_decodings(
     return {name: decoded.get(name, []) for name in DECODINGS}
 
 
-def dev_scores(model: Tagger, examples: list[Example], tags: list[str], config: RunConfig, device) -> dict:
-    predicted = predict_indexes(model, examples, config.eval_batch_size, device, config.precision)
+def dev_scores(
+    model: Tagger, examples: list[Example], tags: list[str], batch_size: int, device, precision: str
+) -> dict:
+    """Strict seqeval scores of the model's decoded tags on dev (what picks the best epoch)."""
+    predicted = predict_indexes(model, examples, batch_size, device, precision)
     gold = [[tags[i] for i in e.labels] for e in examples]
     return entity_scores(gold, [[tags[i] for i in row] for row in predicted])
 
@@ -131,7 +134,7 @@ class Run(RunModel):
         for step, indexes in enumerate(progress(batches, desc=f"epoch {epoch}", unit="batch")):
             if stop_after_steps is not None and steps_done + step == stop_after_steps:
                 raise Interrupted(f"stopped after {stop_after_steps} steps")
-            with autocast(self.device, config.precision):
+            with autocast(self.device, self.precision):
                 loss = model.loss(to_device(collate([train[i] for i in indexes]), self.device))
             optimizer.zero_grad()
             loss.backward()
@@ -173,7 +176,7 @@ class Run(RunModel):
             total = self.train_epoch(train, optimizer, epoch, stop_after_steps, steps)
             steps += math.ceil(len(train) / config.batch_size)
             model.fit_support(train, config.eval_batch_size, self.device)
-            scores = dev_scores(model, dev, self.tags, config, self.device)
+            scores = dev_scores(model, dev, self.tags, config.eval_batch_size, self.device, self.precision)
             f1 = scores["micro"]["f1"]
             state["training_s"] += time.perf_counter() - started
             state["history"].append({"epoch": epoch, "loss": total, "dev_f1": f1})

@@ -29,6 +29,7 @@ from pathlib import Path
 import torch
 import transformers
 
+from entity_bert.core.device import machine
 from entity_bert.core.fileio import atomic_write_text
 from entity_bert.data.corpus import Sentence
 from entity_bert.data.iob2 import DECODINGS
@@ -50,7 +51,7 @@ def neural_predictor(run: RunModel) -> Predictor:
     def predict(sentences: list[Sentence]) -> dict[str, list[list[str]]]:
         examples = run.examples_for(sentences)
         config = run.config
-        decoded = predict_decodings(run.model, examples, config.eval_batch_size, run.device, config.precision)
+        decoded = predict_decodings(run.model, examples, config.eval_batch_size, run.device, run.precision)
         return {name: [[run.tags[i] for i in row] for row in rows] for name, rows in decoded.items()}
 
     return predict
@@ -73,7 +74,9 @@ def score_test(config: RunConfig, predict: Predictor, test: list[Sentence]) -> d
     }
 
 
-def _record(config: RunConfig, split: str, extra: dict) -> dict:
+def _record(
+    config: RunConfig, split: str, extra: dict, device: torch.device, precision: str = "fp32"
+) -> dict:
     return {
         "corpus": config.corpus,
         "split": split,
@@ -90,6 +93,8 @@ def _record(config: RunConfig, split: str, extra: dict) -> dict:
             "transformers": transformers.__version__,
             "python": platform.python_version(),
             "machine": platform.machine(),
+            "precision": precision,  # what the run trained and predicted in (`auto` resolved)
+            **machine(device),  # CPU model, torch's CPU capability, a matmul rate, the GPU if any
         },
     }
 
@@ -120,7 +125,7 @@ def train_and_evaluate(config: RunConfig, stop_after_steps: int | None = None) -
         "tags": run.tags,
         **tested,
     }
-    record = _record(config, "test", extra)
+    record = _record(config, "test", extra, run.device, run.precision)
     write_result(config, record)
     return record
 
@@ -168,6 +173,7 @@ def _feature_crf(config: RunConfig) -> dict:
         "device": "cpu",
     }
     dev = entity_scores([s.tags for s in load_split(config, "dev")], crf.predict(load_split(config, "dev")))
-    record = _record(config, "test", {"dev_scores": dev, "efficiency": efficiency, **tested})
+    extra = {"dev_scores": dev, "efficiency": efficiency, **tested}
+    record = _record(config, "test", extra, torch.device("cpu"), "fp64")  # crfsuite: doubles, on the CPU
     write_result(config, record)
     return record
