@@ -26,7 +26,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from entity_bert.core.fileio import atomic_path
-from entity_bert.models.registry import SYSTEM_METHODS
+from entity_bert.models.registry import TABLE_SYSTEMS
 from entity_bert.report.catalogue import DRAWN_FIGURES
 from entity_bert.report.claims import CITATION
 
@@ -38,7 +38,7 @@ EFFICIENCY_METRICS = {  # label -> (measured column, claimed column, std column)
     "inference (ms / sentence)": ("inference_ms_mean", "inference_ms_mean", "inference_ms_std"),
     "training (s)": ("training_s_mean", "training_s_mean", "training_s_std"),
 }
-SYSTEM_OF_METHOD = {method: system for system, method in SYSTEM_METHODS.items()}
+SYSTEM_OF_METHOD = {method: system for system, method in TABLE_SYSTEMS.items()}
 DETERMINISTIC = {"svg.hashsalt": "entity-bert", "svg.fonttype": "path"}
 
 

@@ -35,7 +35,7 @@ import pandas as pd
 
 from entity_bert.core.fileio import atomic_directory, atomic_write_text
 from entity_bert.data.sources import corpus_sources
-from entity_bert.models.registry import SYSTEM_METHODS
+from entity_bert.models.registry import TABLE_SYSTEMS
 from entity_bert.report.claims import CITATION, claimed_table
 from entity_bert.report.markdown import markdown_table
 from entity_bert.runs.record import with_decoding
@@ -58,8 +58,8 @@ def _study_runs(runs: list[dict]) -> list[dict]:
     Raises ValueError when a (corpus, system, seed) has more than one run:
     averaging them would weigh that seed twice.
     """
-    order = list(SYSTEM_METHODS)
-    kept = [run for run in runs if system_of(run) in SYSTEM_METHODS]
+    order = list(TABLE_SYSTEMS)
+    kept = [run for run in runs if system_of(run) in TABLE_SYSTEMS]
     keys = [(run["corpus"], system_of(run), run["seed"]) for run in kept]
     repeated = sorted({key for key in keys if keys.count(key) > 1})
     if repeated:
@@ -72,7 +72,7 @@ def _groups(runs: list[dict], corpora: list[str]) -> list[tuple[str, str, list[d
     kept = _study_runs(runs)
     found = []
     for corpus in corpora:
-        for system in SYSTEM_METHODS:
+        for system in TABLE_SYSTEMS:
             chosen = [r for r in kept if r["corpus"] == corpus and system_of(r) == system]
             if chosen:
                 found.append((corpus, system, chosen))
@@ -121,7 +121,7 @@ def _who(corpus: str, system: str, chosen: list[dict]) -> dict:
         "source": "measured",
         "corpus": corpus,
         "stands_in_for": _stands_in(corpus),
-        "method": SYSTEM_METHODS[system],
+        "method": TABLE_SYSTEMS[system],
         "system": system,
         "seeds": " ".join(str(r["seed"]) for r in chosen),
     }
@@ -232,7 +232,7 @@ def _significance_row(corpus: str, ours: list[dict], other: list[dict], samples:
     )
     row = {
         "corpus": corpus,
-        "method": SYSTEM_METHODS[system_of(other[0])],
+        "method": TABLE_SYSTEMS[system_of(other[0])],
         "system": system_of(other[0]),
         "seeds": " ".join(map(str, seeds)),
         "f1_entity_bert": by_seeds["mean_a"],
@@ -372,7 +372,7 @@ def _decoding_row(corpus: str, system: str, chosen: list[dict], samples: int, se
     boot = paired_bootstrap(constrained, argmax, samples, seed)  # strict F1: constrained minus argmax
     return {
         "corpus": corpus,
-        "method": SYSTEM_METHODS[system],
+        "method": TABLE_SYSTEMS[system],
         "system": system,
         "seeds": " ".join(str(run["seed"]) for run in chosen),
         "argmax_strict_f1": mean(argmax, "scores"),

@@ -108,6 +108,8 @@ def train_and_evaluate(config: RunConfig, stop_after_steps: int | None = None) -
     """Train a run (resuming if it was interrupted), evaluate it on test, write its result JSON."""
     if input_kind(config.model.name) == "features":  # the feature CRF
         return _feature_crf(config)
+    if input_kind(config.model.name) == "trainer":  # the reference: Hugging Face's Trainer recipe
+        return _reference(config)
     run = Run(config)
     state = run.train(stop_after_steps)
     test = load_split(config, "test")
@@ -133,6 +135,10 @@ def train_and_evaluate(config: RunConfig, stop_after_steps: int | None = None) -
 def predictor_for(config: RunConfig) -> Predictor:
     if input_kind(config.model.name) == "features":  # the feature CRF
         return _every_decoding(FeatureCRF.load(config.checkpoint_dir / "best").predict)
+    if input_kind(config.model.name) == "trainer":
+        from entity_bert.training.reference import load_reference
+
+        return load_reference(config)
     return neural_predictor(load_trained(config))
 
 
@@ -175,5 +181,30 @@ def _feature_crf(config: RunConfig) -> dict:
     dev = entity_scores([s.tags for s in load_split(config, "dev")], crf.predict(load_split(config, "dev")))
     extra = {"dev_scores": dev, "efficiency": efficiency, **tested}
     record = _record(config, "test", extra, torch.device("cpu"), "fp64")  # crfsuite: doubles, on the CPU
+    write_result(config, record)
+    return record
+
+
+def _reference(config: RunConfig) -> dict:
+    """Train the reference (:mod:`.reference`), score it as every run is scored, write its JSON."""
+    from entity_bert.training.reference import timing, train_reference
+
+    reference, state = train_reference(config)
+    test = load_split(config, "test")
+    reference.cut_words = 0
+    tested = score_test(config, reference, test)
+    efficiency = timing(reference, test[: config.efficiency_sentences])
+    efficiency["training_s"] = state["training_s"]
+    extra = {
+        "dev_scores": state["dev_scores"],
+        "best_epoch": None,  # the recipe keeps its final model: no selection on dev
+        "epochs_run": config.epochs,
+        "history": state["history"],
+        "efficiency": efficiency,
+        "tags": reference.tags,
+        "truncated_test_words": reference.cut_words,  # predicted O: cut off at 512 word pieces
+        **tested,
+    }
+    record = _record(config, "test", extra, reference.device, reference.precision)
     write_result(config, record)
     return record
