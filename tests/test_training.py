@@ -92,8 +92,14 @@ def test_frozen_regime_caches_features_and_never_changes_the_encoder(corpus, tmp
 @pytest.mark.parametrize(("name", "regime"), [(m, r) for m in MODEL_NAMES for r in regimes(m)])
 def test_every_model_trains_and_evaluates_in_each_of_its_regimes(corpus, tmp_path, name, regime):
     config = synthetic_run_config(
-        corpus, tmp_path, name=name, regime=regime, epochs=1,
-        max_train_sentences=32, max_eval_sentences=16, efficiency_sentences=8,
+        corpus,
+        tmp_path,
+        name=name,
+        regime=regime,
+        epochs=1,
+        max_train_sentences=32,
+        max_eval_sentences=16,
+        efficiency_sentences=8,
     )  # the plumbing of every model; learning is tested per model on the whole synthetic corpus
     record = train_and_evaluate(config)
     assert record["model"] == name and record["regime"] == regime
@@ -107,3 +113,20 @@ def test_every_model_trains_and_evaluates_in_each_of_its_regimes(corpus, tmp_pat
 def test_unknown_regime_for_a_model_is_refused(corpus, tmp_path):
     with pytest.raises(ValueError, match="trains in"):
         synthetic_run_config(corpus, tmp_path, name="bilstm-crf", regime="frozen")
+
+
+def test_the_linear_schedule_decays_each_group_to_zero_as_hugging_face_does():
+    from entity_bert.training.engine import decay_lr
+
+    weights = [torch.nn.Parameter(torch.zeros(1)), torch.nn.Parameter(torch.zeros(1))]
+    optimizer = torch.optim.Adam(
+        [
+            {"params": weights[:1], "lr": 1e-3, "initial_lr": 1e-3},
+            {"params": weights[1:], "lr": 5e-5, "initial_lr": 5e-5},
+        ]
+    )
+    seen = []
+    for step in range(4):
+        decay_lr(optimizer, step, 4)
+        seen += [group["lr"] for group in optimizer.param_groups]
+    assert seen == pytest.approx([1e-3, 5e-5, 7.5e-4, 3.75e-5, 5e-4, 2.5e-5, 2.5e-4, 1.25e-5])

@@ -40,6 +40,7 @@ class RunConfig:
     epochs: int = 30  # most epochs (the paper: 30)
     patience: int = 3  # epochs without a better dev F1 before stopping
     lr: float = 1e-4  # Adam's learning rate (the paper: 1e-4)
+    lr_schedule: str = "constant"  # constant (the paper), or linear: to 0 over `epochs`, no warm-up (HF's)
     head_lr: float | None = None  # learning rate of the layers above the encoder (default: lr)
     batch_size: int = 32  # training sentences a batch
     eval_batch_size: int = 64  # sentences a batch when predicting
@@ -64,6 +65,8 @@ class RunConfig:
             raise ValueError("label_set is not set: build a run's configuration with resolve()")
         if self.subset_rule not in ("sample", "nested"):
             raise ValueError(f"subset_rule must be sample or nested, not {self.subset_rule!r}")
+        if self.lr_schedule not in ("constant", "linear"):
+            raise ValueError(f"lr_schedule must be constant or linear, not {self.lr_schedule!r}")
         if self.precision not in ("auto", "fp32", "bf16"):
             raise ValueError(f"precision must be auto, fp32 or bf16, not {self.precision!r}")
         if self.regime not in regimes(self.model.name):

@@ -92,10 +92,20 @@ def make_optimizer(model: Tagger, config: RunConfig) -> torch.optim.Adam:
     trainable = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
     encoder = [p for name, p in trainable if name.startswith(ENCODER_PREFIX)]
     head = [p for name, p in trainable if not name.startswith(ENCODER_PREFIX)]
-    groups = [{"params": head, "lr": config.head_lr or config.lr}]
+    groups = [{"params": head, "lr": config.head_lr or config.lr, "initial_lr": config.head_lr or config.lr}]
     if encoder:
-        groups.append({"params": encoder, "lr": config.lr})
+        groups.append({"params": encoder, "lr": config.lr, "initial_lr": config.lr})
     return torch.optim.Adam(groups, fused=True)  # one kernel per step, on CPU and CUDA alike
+
+
+def decay_lr(optimizer: torch.optim.Optimizer, step: int, total: int) -> None:
+    """The linear schedule: each group's learning rate times (total - step) / total at step ``step``.
+
+    Hugging Face's ``linear`` schedule without warm-up (``run_ner.py``'s
+    default), used to check our harness against its ``Trainer``.
+    """
+    for group in optimizer.param_groups:
+        group["lr"] = group["initial_lr"] * max(0.0, (total - step) / total)
 
 
 class Run(RunModel):
@@ -134,6 +144,8 @@ class Run(RunModel):
         for step, indexes in enumerate(progress(batches, desc=f"epoch {epoch}", unit="batch")):
             if stop_after_steps is not None and steps_done + step == stop_after_steps:
                 raise Interrupted(f"stopped after {stop_after_steps} steps")
+            if config.lr_schedule == "linear":
+                decay_lr(optimizer, (epoch - 1) * len(batches) + step, config.epochs * len(batches))
             with autocast(self.device, self.precision):
                 loss = model.loss(to_device(collate([train[i] for i in indexes]), self.device))
             optimizer.zero_grad()
