@@ -320,6 +320,7 @@ def cmd_study(args: argparse.Namespace) -> int:
             settings["bootstrap"]["seed"],
             metrics_dir=layout.metrics,
             decode=settings.get("decode", DECODINGS[0]),
+            expected={key: settings[key] for key in ("corpora", "systems", "seeds")},
         )
         print(f"wrote Tables 2-5, significance tests ({layout.tables}), {layout.metrics_json}, metrics/")
     elif args.action == "figures":

@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PROFILES = sorted((ROOT / "params" / "profiles").glob("*.yaml"))
 
 
-def test_the_three_profiles_exist_and_the_active_one_is_default():
-    assert [p.stem for p in PROFILES] == ["default", "paper", "smoke"]
+def test_the_four_profiles_exist_and_the_active_one_is_default():
+    assert [p.stem for p in PROFILES] == ["default", "full", "paper", "smoke"]
     active = (ROOT / "params" / "study.yaml").read_text("utf-8")
     assert active == (ROOT / "params" / "profiles" / "default.yaml").read_text("utf-8")
 

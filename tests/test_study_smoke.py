@@ -99,6 +99,7 @@ def test_the_smoke_profile_runs_the_whole_dag_and_a_second_repro_runs_nothing(tm
         assert "claimed" in (results / "tables" / f"{table}.md").read_text("utf-8") or table in (
             "significance",
             "decoding",
+            "cells",
             "grid_search",
         )
     for figure in range(5, 10):

@@ -335,6 +335,7 @@ def report_text(
         f"`{profile.get('profile', 'unnamed')}`.",
         "",
         *profile_section(profile),
+        *cells_section(tables_dir),
         *differences_section(profile, tables),
         "## Claims and verdicts",
         "",
@@ -379,6 +380,11 @@ def decoding_section(tables_dir: Path) -> list[str]:
     """Argmax against constrained decoding, strict and conlleval (``results/tables/decoding.md``)."""
     heading = "## Decoding: each word's argmax or the most probable valid IOB2 tags"
     return embedded_section(tables_dir / "decoding.md", heading)
+
+
+def cells_section(tables_dir: Path) -> list[str]:
+    """The profile's training cells, done and missing, and the machines they ran on."""
+    return embedded_section(tables_dir / "cells.md", "## Cells: what ran, where, and what is missing")
 
 
 def raw_text_section(folder: Path) -> list[str]:
