@@ -333,7 +333,9 @@ def cmd_study(args: argparse.Namespace) -> int:
         from entity_bert.report.page import write_report
 
         layout = Layout.of(profile)
-        write_report(layout.tables, layout.report, profile, layout.figures)
+        others = {p["profile"]: Layout.of(p).report for p in study.all_profiles()}
+        others.pop(layout.profile, None)
+        write_report(layout.tables, layout.report, profile, layout.figures, others)
         print(f"wrote {layout.report}")
     return 0
 

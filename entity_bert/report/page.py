@@ -313,10 +313,22 @@ def limits_section(verdicts: list[Verdict], profile: dict, tables: dict) -> list
     return [*lines, ""]
 
 
+def other_reports_line(others: dict[str, Path], out_dir: Path) -> list[str]:
+    """Links to the other profiles' reports that exist (``others``: profile name -> report path)."""
+    found = sorted((name, path) for name, path in others.items() if path.exists())
+    links = [f"[`{name}`]({os.path.relpath(path, out_dir)})" for name, path in found]
+    return [f"The other profiles' reports: {', '.join(links)}.", ""] if links else []
+
+
 def report_text(
-    tables: dict[str, pd.DataFrame | None], profile: dict, tables_dir: Path, figures_dir: Path, out_dir: Path
+    tables: dict[str, pd.DataFrame | None],
+    profile: dict,
+    tables_dir: Path,
+    figures_dir: Path,
+    out_dir: Path,
+    others: dict[str, Path] | None = None,
 ) -> str:
-    """The whole report as Markdown."""
+    """The whole report as Markdown (``others``: the other profiles' report pages, linked when they exist)."""
     verdicts = all_verdicts(tables, profile.get("tune"))
     reproduced = sum(v.verdict == REPRODUCED for v in verdicts)
     significance = tables.get("significance")
@@ -334,6 +346,7 @@ def report_text(
         f"**{reproduced} of {len(verdicts)} claims reproduced** in profile "
         f"`{profile.get('profile', 'unnamed')}`.",
         "",
+        *other_reports_line(others or {}, out_dir),
         *profile_section(profile),
         *cells_section(tables_dir),
         *differences_section(profile, tables),
@@ -393,7 +406,11 @@ def raw_text_section(folder: Path) -> list[str]:
 
 
 def write_report(
-    tables_dir: str | Path, out_path: str | Path, profile: dict, figures_dir: str | Path | None = None
+    tables_dir: str | Path,
+    out_path: str | Path,
+    profile: dict,
+    figures_dir: str | Path | None = None,
+    others: dict[str, Path] | None = None,
 ) -> None:
     """Write the report (atomically) from the tables under ``tables_dir`` and the study profile.
 
@@ -402,5 +419,5 @@ def write_report(
     tables_dir = Path(tables_dir)
     figures_dir = Path(figures_dir) if figures_dir is not None else tables_dir.parent / "figures"
     out_path = Path(out_path)
-    text = report_text(load_tables(tables_dir), profile, tables_dir, figures_dir, out_path.parent)
+    text = report_text(load_tables(tables_dir), profile, tables_dir, figures_dir, out_path.parent, others)
     atomic_write_text(out_path, text)

@@ -38,6 +38,11 @@ def load_profile(path: str | Path = STUDY_PARAMS) -> dict:
     return yaml.safe_load(Path(path).read_text("utf-8"))
 
 
+def all_profiles(profiles: str | Path = PROFILES_DIR) -> list[dict]:
+    """Every profile under ``params/profiles``, parsed, in name order."""
+    return [load_profile(path) for path in sorted(Path(profiles).glob("*.yaml"))]
+
+
 def use_profile(name: str, params: str | Path = STUDY_PARAMS, profiles: str | Path = PROFILES_DIR) -> Path:
     """Make ``params/profiles/<name>.yaml`` the active profile (copied to ``params/study.yaml``)."""
     source = Path(profiles) / f"{name}.yaml"
