@@ -11,7 +11,7 @@
     entity-bert predict  --model MODEL_DIR [FILE|FOLDER|- ...] [--format jsonl|brat|html] [--out PATH]
     entity-bert span-eval documents --corpus NAME --out DIR
                         | score --model MODEL_DIR --predicted DIR --out DIR
-    entity-bert ablation [--params params/study.yaml]
+    entity-bert ablation [--params params/study.yaml] [--corpus NAME --cell CELL --seed N | --table]
     entity-bert tune     [--params params/study.yaml] [--address RAY_ADDRESS]
     entity-bert bench    [--corpus NAME] [--train-sentences N] [--test-sentences N]
     entity-bert bench    --raw-text [--model MODEL_DIR] [--documents N]
@@ -230,13 +230,26 @@ def cmd_span_eval(args: argparse.Namespace) -> int:
 def cmd_ablation(args: argparse.Namespace) -> int:
     from entity_bert.report.tables import write_table6
     from entity_bert.study import stages as study
-    from entity_bert.study.ablation import AblationSettings, run_ablation
+    from entity_bert.study.ablation import AblationSettings, ablation_config, finished, run_ablation, run_one
     from entity_bert.study.layout import Layout
 
     settings = AblationSettings.load(args.params)
+    one = (args.corpus, args.cell, args.seed)
+    if any(v is not None for v in one):  # one run of the ablation (a DVC stage of its own)
+        if None in one:
+            print("entity-bert ablation: --corpus, --cell and --seed go together", file=sys.stderr)
+            return 2
+        record = run_one(ablation_config(settings, *one))
+        for decode, figures in record["decodings"].items():
+            print(f"{' '.join(map(str, one))}: test F1 {figures['scores']['micro']['f1']:.4f} ({decode})")
+        return 0
     profile = study.load_profile(args.params)
     out = args.out or Layout.of(profile).tables
-    frame = write_table6(run_ablation(settings), out, profile["study"].get("decode", DECODINGS[0]))
+    records = finished(settings) if args.table else run_ablation(settings)
+    if not records:
+        print(f"{args.params}: no ablation run is done yet", file=sys.stderr)
+        return 2
+    frame = write_table6(records, out, profile["study"].get("decode", DECODINGS[0]))
     print(frame[frame.source == "measured"].drop(columns="source").round(4).to_string(index=False))
     print(f"written to {out}/table6_rnn_ablation.csv and .md")
     return 0
@@ -456,6 +469,12 @@ def build_parser(run_options: bool = True) -> argparse.ArgumentParser:
     ablation = commands.add_parser("ablation", help="Table 6: Entity-BERT with each recurrent layer")
     ablation.add_argument("--params", default="params/study.yaml", help="corpora, cells, seeds (YAML)")
     ablation.add_argument("--out", help="where Table 6 goes (default: the profile's tables folder)")
+    ablation.add_argument("--corpus", help="with --cell and --seed: train only that run (no table)")
+    ablation.add_argument("--cell", help="the recurrent layer of that one run")
+    ablation.add_argument("--seed", type=int, help="the seed of that one run")
+    ablation.add_argument(
+        "--table", action="store_true", help="only draw Table 6 from the runs done so far (train nothing)"
+    )
     ablation.set_defaults(func=cmd_ablation)
 
     tune = commands.add_parser("tune", help="grid search with Ray Tune (resumes an interrupted sweep)")

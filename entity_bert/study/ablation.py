@@ -8,6 +8,12 @@ default (cached encoder features: a run costs seconds to minutes on a CPU).
 Runs whose result already exists with the same configuration are not run
 again, so an interrupted ablation resumes. Table 6 is then built from the
 result JSONs (:func:`entity_bert.report.tables.write_table6`).
+
+Each run (corpus x cell x seed) has its own result and checkpoint folders
+(:func:`ablation_slot`), so that DVC can run and record it as a stage of its
+own (``ablation_run@<profile>-<corpus>-<cell>-<seed>`` in
+``pipelines/train/dvc.yaml``) and a long campaign commits each as it finishes;
+the ``ablation`` stage then only draws Table 6 from them.
 """
 
 from __future__ import annotations
@@ -40,20 +46,31 @@ class AblationSettings:
         return cls(**settings)
 
 
+def ablation_slot(corpus: str, cell: str, seed: int) -> str:
+    """The folder name of one ablation run; ``pipelines/train/dvc.yaml`` spells the same pattern."""
+    return f"{corpus}__{cell}__seed{seed}"
+
+
+def ablation_config(settings: AblationSettings, corpus: str, cell: str, seed: int) -> RunConfig:
+    """One run of the ablation, its result and checkpoint each in a folder of its own (its slot)."""
+    model = {"name": "entity-bert", "cell": cell}
+    run = {"corpus": corpus, "regime": settings.regime, "seed": seed, "model": model}
+    overrides = dict(settings.overrides)
+    name = ablation_slot(corpus, cell, seed)
+    for key in ("runs_dir", "checkpoints_dir"):
+        if key in overrides:
+            overrides[key] = f"{overrides[key]}/{name}"
+    return resolve(overrides, run, params=settings.train_params)
+
+
 def ablation_configs(settings: AblationSettings) -> list[RunConfig]:
     """Every run of the ablation: corpus x cell x seed."""
-    configs = []
-    for corpus in settings.corpora:
-        for cell in settings.cells:
-            for seed in settings.seeds:
-                run = {
-                    "corpus": corpus,
-                    "regime": settings.regime,
-                    "seed": seed,
-                    "model": {"name": "entity-bert", "cell": cell},
-                }
-                configs.append(resolve(settings.overrides, run, params=settings.train_params))
-    return configs
+    return [
+        ablation_config(settings, corpus, cell, seed)
+        for corpus in settings.corpora
+        for cell in settings.cells
+        for seed in settings.seeds
+    ]
 
 
 def is_done(config: RunConfig) -> bool:
@@ -70,14 +87,20 @@ def is_done(config: RunConfig) -> bool:
     return RunConfig.from_dict(stored).to_dict() == config.to_dict()
 
 
-def run_ablation(settings: AblationSettings) -> list[dict]:
-    """Train and evaluate every ablation run not done yet; return all their results."""
+def run_one(config: RunConfig) -> dict:
+    """Train and evaluate one ablation run, unless it is done; its result."""
     from entity_bert.training.evaluation import train_and_evaluate
 
-    records = []
-    for config in ablation_configs(settings):
-        if is_done(config):
-            records.append(json.loads(config.result_path.read_text("utf-8")))
-        else:
-            records.append(train_and_evaluate(config))
-    return records
+    if is_done(config):
+        return json.loads(config.result_path.read_text("utf-8"))
+    return train_and_evaluate(config)
+
+
+def run_ablation(settings: AblationSettings) -> list[dict]:
+    """Train and evaluate every ablation run not done yet; return all their results."""
+    return [run_one(config) for config in ablation_configs(settings)]
+
+
+def finished(settings: AblationSettings) -> list[dict]:
+    """The results of the ablation runs done so far (with their current configuration); none is trained."""
+    return [json.loads(c.result_path.read_text("utf-8")) for c in ablation_configs(settings) if is_done(c)]
