@@ -230,8 +230,9 @@ def cmd_span_eval(args: argparse.Namespace) -> int:
 def cmd_ablation(args: argparse.Namespace) -> int:
     from entity_bert.report.tables import write_table6
     from entity_bert.study import stages as study
-    from entity_bert.study.ablation import AblationSettings, ablation_config, finished, run_ablation, run_one
+    from entity_bert.study.ablation import AblationSettings, ablation_config, finished, run_ablation
     from entity_bert.study.layout import Layout
+    from entity_bert.training.evaluation import train_unless_done
 
     settings = AblationSettings.load(args.params)
     one = (args.corpus, args.cell, args.seed)
@@ -239,7 +240,7 @@ def cmd_ablation(args: argparse.Namespace) -> int:
         if None in one:
             print("entity-bert ablation: --corpus, --cell and --seed go together", file=sys.stderr)
             return 2
-        record = run_one(ablation_config(settings, *one))
+        record = train_unless_done(ablation_config(settings, *one))
         for decode, figures in record["decodings"].items():
             print(f"{' '.join(map(str, one))}: test F1 {figures['scores']['micro']['f1']:.4f} ({decode})")
         return 0

@@ -25,6 +25,7 @@ from pathlib import Path
 import yaml
 
 from entity_bert.runs.config import RunConfig, resolve
+from entity_bert.runs.record import is_done
 from entity_bert.study.layout import Layout
 
 
@@ -73,32 +74,11 @@ def ablation_configs(settings: AblationSettings) -> list[RunConfig]:
     ]
 
 
-def is_done(config: RunConfig) -> bool:
-    """Whether the run's result exists, with this very configuration.
-
-    The stored configuration is read back through :class:`RunConfig`, so a
-    setting added since (with a default that keeps the old behaviour) does not
-    make finished runs look different.
-    """
-    path = config.result_path
-    if not path.exists():
-        return False
-    stored = json.loads(path.read_text("utf-8"))["config"]
-    return RunConfig.from_dict(stored).to_dict() == config.to_dict()
-
-
-def run_one(config: RunConfig) -> dict:
-    """Train and evaluate one ablation run, unless it is done; its result."""
-    from entity_bert.training.evaluation import train_and_evaluate
-
-    if is_done(config):
-        return json.loads(config.result_path.read_text("utf-8"))
-    return train_and_evaluate(config)
-
-
 def run_ablation(settings: AblationSettings) -> list[dict]:
     """Train and evaluate every ablation run not done yet; return all their results."""
-    return [run_one(config) for config in ablation_configs(settings)]
+    from entity_bert.training.evaluation import train_unless_done
+
+    return [train_unless_done(config) for config in ablation_configs(settings)]
 
 
 def finished(settings: AblationSettings) -> list[dict]:
