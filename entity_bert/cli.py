@@ -15,6 +15,7 @@
     entity-bert tune     [--params params/study.yaml] [--address RAY_ADDRESS]
     entity-bert bench    [--corpus NAME] [--train-sentences N] [--test-sentences N]
     entity-bert bench    --raw-text [--model MODEL_DIR] [--documents N]
+    entity-bert bench    --cells PROFILE [--systems ...] [--corpora ...] [--sentences N] [--epochs E]
     entity-bert study    use PROFILE | encoder | features --corpus NAME
                          | train --corpus NAME --system NAME --seed N | tables | figures | report
 
@@ -273,12 +274,34 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     if args.raw_text:
         return cmd_bench_raw_text(args)
+    if args.cells:
+        return cmd_bench_cells(args)
 
     config = BenchConfig(
         **{k: v for k, v in vars(args).items() if k in BenchConfig.__dataclass_fields__ and v is not None}
     )
     print(format_result(bench(config)))
     print(f"written to {config.out_dir}/bench.json and bench.md")
+    return 0
+
+
+def cmd_bench_cells(args: argparse.Namespace) -> int:
+    import tempfile
+
+    import torch
+
+    from entity_bert.core.device import machine
+    from entity_bert.study import stages as study
+    from entity_bert.study.cell_timing import time_cells, write_projection
+
+    profile = study.load_profile(Path(study.PROFILES_DIR) / f"{args.cells}.yaml")
+    settings = profile["study"]
+    systems, corpora = args.systems or settings["systems"], args.corpora or settings["corpora"]
+    with tempfile.TemporaryDirectory() as scratch:
+        frame = time_cells(profile, systems, corpora, args.sentences, args.epochs, Path(scratch))
+    out = args.out_dir or "results/bench"
+    print(write_projection(frame, profile, len(settings["seeds"]), out, machine(torch.device("cpu"))))
+    print(f"written to {out}/cells.json and cells.md")
     return 0
 
 
@@ -505,6 +528,15 @@ def build_parser(run_options: bool = True) -> argparse.ArgumentParser:
         "--model", help="--raw-text: a model directory (default: models/maccrobat2020__entity-bert__seed13)"
     )
     bench.add_argument("--documents", type=int, help="--raw-text: the first N test documents (default: all)")
+    bench.add_argument(
+        "--cells",
+        metavar="PROFILE",
+        help="project the training cells of a profile (params/profiles/PROFILE.yaml) from timed slices",
+    )
+    bench.add_argument("--systems", nargs="+", help="--cells: only these systems (default: the profile's)")
+    bench.add_argument("--corpora", nargs="+", help="--cells: only these corpora (default: the profile's)")
+    bench.add_argument("--sentences", type=int, default=64, help="--cells: sentences timed per slice")
+    bench.add_argument("--epochs", type=float, default=8.0, help="--cells: epochs a cell is assumed to run")
     bench.set_defaults(func=cmd_bench)
 
     study = commands.add_parser("study", help="the study's DVC stages (profiles: params/profiles/)")
@@ -513,7 +545,7 @@ def build_parser(run_options: bool = True) -> argparse.ArgumentParser:
     use = actions.add_parser(
         "use", help="make a profile active: copy params/profiles/P.yaml to params/study.yaml"
     )
-    use.add_argument("profile", help="smoke, default or paper")
+    use.add_argument("profile", help="smoke, default, full or paper")
     actions.add_parser("encoder", help="the profile's encoder under data/encoder")
     features = actions.add_parser("features", help="cached encoder features of one corpus (frozen regime)")
     features.add_argument("--corpus", required=True, help="a corpus of the profile")
