@@ -76,6 +76,41 @@ def encode(tokenizer, sentence: Sentence, index: dict[str, int] | None = None) -
     return item
 
 
+def labelled(tokenizer, sentences: list[Sentence], tags: list[str]) -> list[dict]:
+    """Training items: word pieces, attention mask, and labels on each word's first sub-token."""
+    index = {tag: i for i, tag in enumerate(tags)}
+    items = [encode(tokenizer, s, index) for s in sentences]
+    for item in items:
+        del item["first_pieces"]
+    return items
+
+
+def trainer_arguments(output_dir: str, config: RunConfig, precision: str, **changes):
+    """``run_ner.py``'s recipe as ``TrainingArguments``: AdamW, a linear schedule to 0, no warm-up.
+
+    ``changes`` (e.g. ``train_sampling_strategy="group_by_length"`` in the bench) are set on top.
+    """
+    from transformers import TrainingArguments
+
+    device = pick_device(config.device)
+    settings = {
+        "output_dir": output_dir,
+        "per_device_train_batch_size": config.batch_size,
+        "learning_rate": config.lr,
+        "num_train_epochs": config.epochs,
+        "lr_scheduler_type": "linear",
+        "max_grad_norm": config.max_grad_norm,
+        "save_strategy": "no",
+        "logging_strategy": "epoch",
+        "report_to": "none",
+        "disable_tqdm": not sys.stderr.isatty(),
+        "use_cpu": device.type == "cpu",
+        "bf16": precision == "bf16",
+        "seed": config.seed,
+    }
+    return TrainingArguments(**(settings | changes))
+
+
 def word_log_probs(model, tokenizer, sentences: list[Sentence], batch_size: int, device, precision: str):
     """Per sentence, a [words, tags] tensor of log-probabilities; cut-off words are certain ``O``.
 
@@ -139,37 +174,19 @@ class Reference:
 def train_reference(config: RunConfig) -> tuple[Reference, dict]:
     """Fine-tune with ``Trainer`` on the run's training split; the model and its training record."""
     import transformers
-    from transformers import DataCollatorForTokenClassification, Trainer, TrainingArguments
+    from transformers import DataCollatorForTokenClassification, Trainer
 
     transformers.logging.set_verbosity_error()
     device = pick_device(config.device)
     precision = pick_precision(config.precision, device)
     tags = label_tags(config)
-    index = {tag: i for i, tag in enumerate(tags)}
     transformers.set_seed(config.seed)
     model, tokenizer = _load(config.encoder, tags)
-    train = [encode(tokenizer, s, index) for s in load_split(config, "train")]
-    for item in train:
-        del item["first_pieces"]
+    train = labelled(tokenizer, load_split(config, "train"), tags)
     with tempfile.TemporaryDirectory() as scratch:
-        arguments = TrainingArguments(
-            output_dir=scratch,
-            per_device_train_batch_size=config.batch_size,
-            learning_rate=config.lr,
-            num_train_epochs=config.epochs,
-            lr_scheduler_type="linear",
-            max_grad_norm=config.max_grad_norm,
-            save_strategy="no",
-            logging_strategy="epoch",
-            report_to="none",
-            disable_tqdm=not sys.stderr.isatty(),
-            use_cpu=device.type == "cpu",
-            bf16=precision == "bf16",
-            seed=config.seed,
-        )
         trainer = Trainer(
             model=model,
-            args=arguments,
+            args=trainer_arguments(scratch, config, precision),
             train_dataset=train,
             data_collator=DataCollatorForTokenClassification(tokenizer),
         )
