@@ -25,9 +25,11 @@ exported model. What a model does while training (CONTaiNER re-reads its
 support set, MRC memoises a frozen encoder's states) it declares itself, by
 overriding the hooks of :class:`~entity_bert.models.tagger.NERModel`.
 
-Regimes: encoder models are trained ``finetune`` (encoder trained too) or
-``frozen`` (encoder fixed, its word features cached); the others are trained
-``scratch``. ``head`` overrides a model's head (e.g. Entity-BERT with a CRF).
+Regimes: encoder models are trained ``finetune`` (encoder trained too),
+``frozen`` (encoder fixed, its word features cached) or ``top`` (only the
+encoder's top ``trainable_layers`` layers trained, over the cached piece
+states of the layers below; not for systems that read text of their own);
+the others are trained ``scratch``. ``head`` overrides a model's head (e.g. Entity-BERT with a CRF).
 
 Adding a system: its model file, one row in :data:`SYSTEMS`, and its
 settings in ``params/train.yaml`` (``CONTRIBUTING.md``).
@@ -201,8 +203,10 @@ def system(name: str) -> System:
 
 def regimes(name: str) -> list[str]:
     """The training regimes that apply to a model."""
-    kind = system(name).input
-    return {"encoder": ["finetune", "frozen"], "trainer": ["finetune"]}.get(kind, ["scratch"])
+    row = system(name)
+    if row.input == "encoder":  # `top` caches the lower layers' states of the sentence alone
+        return ["finetune", "frozen"] if row.live_encoder else ["finetune", "frozen", "top"]
+    return {"trainer": ["finetune"]}.get(row.input, ["scratch"])
 
 
 def default_head(name: str) -> str:
@@ -243,7 +247,8 @@ def build_tagger(
 
     encoder = encoder or EncoderSpec()
     if row.input == "encoder":
-        source: nn.Module = EncoderSource(WordEncoder(load_encoder(encoder)), regime == "frozen")
+        trainable = {"frozen": 0, "top": config.trainable_layers}.get(regime)  # finetune: all of them
+        source: nn.Module = EncoderSource(WordEncoder(load_encoder(encoder)), trainable)
     else:
         source = ScratchSource(
             vocabulary, config.word_dim, config.char_dim, config.char_filters, row.characters

@@ -37,7 +37,7 @@ from entity_bert.runs.config import RunConfig
 from entity_bert.runs.data import split_file, subset_indexes
 from entity_bert.runs.model import RunModel
 from entity_bert.scoring.metrics import entity_scores
-from entity_bert.training.features import cached_features
+from entity_bert.training.features import cached_features, cached_lower_states
 
 
 class Interrupted(Exception):
@@ -112,7 +112,11 @@ class Run(RunModel):
     """A run's model (:class:`~entity_bert.runs.model.RunModel`), its data and its training loop."""
 
     def examples(self, split: str, cached: bool) -> list[Example]:
-        """A split's examples; with ``cached``, the frozen regime's cached encoder features."""
+        """A split's examples; with ``cached``, what the fixed part of the encoder computes, from its cache.
+
+        The ``frozen`` regime caches the encoder's word features; the ``top``
+        regime the piece states of the fixed layers below the trained ones.
+        """
         config = self.config
         path = split_file(config, split)
         sentences = read_jsonl(path)
@@ -121,8 +125,15 @@ class Run(RunModel):
         examples = self.examples_for(sentences)
         if cached:
             cache = Path(config.features_dir) / config.corpus / config.label_set
-            encoder = self.model.source.word_encoder
-            features = cached_features(encoder, config.encoder, sentences, chosen, path, cache)
+            source = self.model.source
+            if config.regime == "top":
+                states = cached_lower_states(
+                    source.word_encoder, config.encoder, sentences, chosen, path, cache, source.fixed_layers
+                )
+                for example, windows in zip(examples, states, strict=True):
+                    example.lower = windows
+                return examples
+            features = cached_features(source.word_encoder, config.encoder, sentences, chosen, path, cache)
             for example, vectors in zip(examples, features, strict=True):
                 example.features, example.encoded = vectors, None
         return examples
@@ -178,7 +189,7 @@ class Run(RunModel):
         }
         if (folder / "last" / "state.json").exists():
             state = checkpoint.resume(folder / "last", model, optimizer)
-        cached = config.regime == "frozen" and caches_features(config.model.name)
+        cached = config.regime in ("frozen", "top") and caches_features(config.model.name)
         train, dev = self.examples("train", cached), self.examples("dev", cached)
         steps = 0  # counted from this (possibly resumed) start, for stop_after_steps
         model.memoise(True)  # what does not change while training (MRC: a frozen encoder's states)
