@@ -291,12 +291,17 @@ def cmd_bench_cells(args: argparse.Namespace) -> int:
     import torch
 
     from entity_bert.core.device import machine
+    from entity_bert.models.registry import regimes
     from entity_bert.study import stages as study
     from entity_bert.study.cell_timing import time_cells, write_projection
 
     profile = study.load_profile(Path(study.PROFILES_DIR) / f"{args.cells}.yaml")
     settings = profile["study"]
     systems, corpora = args.systems or settings["systems"], args.corpora or settings["corpora"]
+    if args.regime:  # a what-if: the systems that can take the regime take it, the others keep theirs
+        overrides = settings["system_overrides"]
+        for system in (s for s in systems if args.regime in regimes(s)):
+            overrides[system] = {**overrides[system], "regime": args.regime}
     with tempfile.TemporaryDirectory() as scratch:
         frame = time_cells(profile, systems, corpora, args.sentences, args.epochs, Path(scratch))
     out = args.out_dir or "results/bench"
@@ -537,6 +542,7 @@ def build_parser(run_options: bool = True) -> argparse.ArgumentParser:
     bench.add_argument("--corpora", nargs="+", help="--cells: only these corpora (default: the profile's)")
     bench.add_argument("--sentences", type=int, default=64, help="--cells: sentences timed per slice")
     bench.add_argument("--epochs", type=float, default=8.0, help="--cells: epochs a cell is assumed to run")
+    bench.add_argument("--regime", help="--cells: with this regime where a system takes it (e.g. top)")
     bench.set_defaults(func=cmd_bench)
 
     study = commands.add_parser("study", help="the study's DVC stages (profiles: params/profiles/)")
