@@ -123,14 +123,13 @@ def profile_section(profile: dict) -> list[str]:
         "",
         _markdown(rows),
         "",
-        "Per-system settings that differ from the above (expensive systems train or are scored on smaller "
-        "subsets):",
+        "Per-system settings that differ from the above:",
         "",
         _markdown(override_rows) if overrides else "_none_",
         "",
         f"To reproduce: `entity-bert study use {profile.get('profile', '<profile>')}` (copies "
         "`params/profiles/<profile>.yaml` to `params/study.yaml`, the active profile), then `make study` "
-        "(which runs `dvc repro`).",
+        "(`dvc repro --allow-missing`: what is missing or out of date; `dvc repro --force` recomputes all).",
         "",
     ]
 
@@ -344,7 +343,8 @@ def report_text(
         "no number in it is typed in.",
         "",
         f"**{reproduced} of {len(verdicts)} claims reproduced** in profile "
-        f"`{profile.get('profile', 'unnamed')}`.",
+        f"`{profile.get('profile', 'unnamed')}` ({sum(v.tested for v in verdicts)} of them testable "
+        "with the runs done so far).",
         "",
         *other_reports_line(others or {}, out_dir),
         *profile_section(profile),
