@@ -46,12 +46,15 @@ class EncoderSource(nn.Module):
         super().__init__()
         self.word_encoder = word_encoder
         self.output_size = word_encoder.output_size
-        layers = word_encoder.layers
-        if trainable_layers is not None and not 0 <= trainable_layers <= layers:
-            raise ValueError(f"trainable_layers must be within 0..{layers}, not {trainable_layers}")
-        self.fixed_layers = 0 if trainable_layers is None else layers - trainable_layers
         self.frozen = trainable_layers == 0
-        if self.fixed_layers:
+        self.fixed_layers = 0  # the top regime's: embeddings and these bottom layers are fixed
+        if self.frozen:
+            word_encoder.requires_grad_(False)
+        elif trainable_layers is not None:
+            layers = word_encoder.layers  # a BERT encoder's
+            if not 0 < trainable_layers <= layers:
+                raise ValueError(f"trainable_layers must be within 1..{layers}, not {trainable_layers}")
+            self.fixed_layers = layers - trainable_layers
             word_encoder.encoder.embeddings.requires_grad_(False)
             for layer in word_encoder.encoder.encoder.layer[: self.fixed_layers]:
                 layer.requires_grad_(False)
@@ -67,7 +70,9 @@ class EncoderSource(nn.Module):
 
     def train(self, mode: bool = True) -> EncoderSource:
         super().train(mode)
-        if self.fixed_layers:  # fixed layers never run with dropout (nor did their cached states)
+        if self.frozen:  # a frozen encoder never runs with dropout
+            self.word_encoder.eval()
+        elif self.fixed_layers:  # nor do fixed layers (nor did their cached states)
             self.word_encoder.encoder.embeddings.eval()
             for layer in self.word_encoder.encoder.encoder.layer[: self.fixed_layers]:
                 layer.eval()
