@@ -9,8 +9,8 @@ export PATH := $(BIN):$(PATH)
 
 .PHONY: study test lint lock
 
-study: $(STAMP)  ## run the study's DVC pipeline (default profile)
-	dvc repro
+study: $(STAMP)  ## run what is missing or out of date in the study's DVC pipeline (active profile)
+	dvc repro --allow-missing
 
 test: $(STAMP)  ## lint, the import contracts (pyproject.toml), then the test suite
 	ruff check .

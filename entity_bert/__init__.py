@@ -28,7 +28,7 @@ from pathlib import Path
 __version__ = "0.1.0"
 
 
-def load(folder: str | Path, device: str = "auto", precision: str = "fp32", decode: str = "constrained"):
+def load(folder: str | Path, device: str = "auto", precision: str = "auto", decode: str = "constrained"):
     """The model directory ``folder`` (from ``entity-bert export``) as a recogniser of raw text.
 
     ``recognise = entity_bert.load(folder)``; ``recognise(text)`` gives

@@ -3,7 +3,7 @@
     entity-bert data fetch   [--mirror DIR] [--corpus NAME ...]
     entity-bert data prepare [--params params/data.yaml] [--corpus NAME ...] [--split official|paper]
     entity-bert data check   PATH [--types T ...] [--strict]
-    entity-bert tables table1 [--params params/data.yaml] [--out results/tables]
+    entity-bert tables table1 [--params params/data.yaml] [--out DIR]
     entity-bert train    --corpus NAME --model NAME --regime finetune|frozen|scratch [options]
     entity-bert evaluate --run CHECKPOINT_DIR [--split test]
     entity-bert predict  --run CHECKPOINT_DIR [--split test] --out FILE.conll
@@ -11,10 +11,11 @@
     entity-bert predict  --model MODEL_DIR [FILE|FOLDER|- ...] [--format jsonl|brat|html] [--out PATH]
     entity-bert span-eval documents --corpus NAME --out DIR
                         | score --model MODEL_DIR --predicted DIR --out DIR
-    entity-bert ablation [--params params/study.yaml]
+    entity-bert ablation [--params params/study.yaml] [--corpus NAME --cell CELL --seed N | --table]
     entity-bert tune     [--params params/study.yaml] [--address RAY_ADDRESS]
     entity-bert bench    [--corpus NAME] [--train-sentences N] [--test-sentences N]
     entity-bert bench    --raw-text [--model MODEL_DIR] [--documents N]
+    entity-bert bench    --cells PROFILE [--systems ...] [--corpora ...] [--sentences N] [--epochs E]
     entity-bert study    use PROFILE | encoder | features --corpus NAME
                          | train --corpus NAME --system NAME --seed N | tables | figures | report
 
@@ -105,10 +106,19 @@ def cmd_runs_table(args: argparse.Namespace) -> int:
     return 0
 
 
+def _active_layout():
+    """The output folders of the active profile (``params/study.yaml``)."""
+    from entity_bert.study.layout import Layout
+    from entity_bert.study.stages import STUDY_PARAMS, load_profile
+
+    return Layout.of(load_profile(STUDY_PARAMS))
+
+
 def cmd_table1(args: argparse.Namespace) -> int:
     params = _data_params(args)
-    write_table1(params.processed_dir, params.corpora, args.out)
-    print(f"wrote {args.out}/table1_corpus_stats.csv and .md")
+    out = args.out or _active_layout().tables
+    write_table1(params.processed_dir, params.corpora, out)
+    print(f"wrote {out}/table1_corpus_stats.csv and .md")
     return 0
 
 
@@ -221,13 +231,29 @@ def cmd_span_eval(args: argparse.Namespace) -> int:
 def cmd_ablation(args: argparse.Namespace) -> int:
     from entity_bert.report.tables import write_table6
     from entity_bert.study import stages as study
-    from entity_bert.study.ablation import AblationSettings, run_ablation
+    from entity_bert.study.ablation import AblationSettings, ablation_config, finished, run_ablation
+    from entity_bert.study.layout import Layout
+    from entity_bert.training.evaluation import train_unless_done
 
     settings = AblationSettings.load(args.params)
-    decode = study.load_profile(args.params)["study"].get("decode", DECODINGS[0])
-    frame = write_table6(run_ablation(settings), args.out, decode)
+    one = (args.corpus, args.cell, args.seed)
+    if any(v is not None for v in one):  # one run of the ablation (a DVC stage of its own)
+        if None in one:
+            print("entity-bert ablation: --corpus, --cell and --seed go together", file=sys.stderr)
+            return 2
+        record = train_unless_done(ablation_config(settings, *one))
+        for decode, figures in record["decodings"].items():
+            print(f"{' '.join(map(str, one))}: test F1 {figures['scores']['micro']['f1']:.4f} ({decode})")
+        return 0
+    profile = study.load_profile(args.params)
+    out = args.out or Layout.of(profile).tables
+    records = finished(settings) if args.table else run_ablation(settings)
+    if not records:
+        print(f"{args.params}: no ablation run is done yet", file=sys.stderr)
+        return 2
+    frame = write_table6(records, out, profile["study"].get("decode", DECODINGS[0]))
     print(frame[frame.source == "measured"].drop(columns="source").round(4).to_string(index=False))
-    print(f"written to {args.out}/table6_rnn_ablation.csv and .md")
+    print(f"written to {out}/table6_rnn_ablation.csv and .md")
     return 0
 
 
@@ -248,12 +274,39 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     if args.raw_text:
         return cmd_bench_raw_text(args)
+    if args.cells:
+        return cmd_bench_cells(args)
 
     config = BenchConfig(
         **{k: v for k, v in vars(args).items() if k in BenchConfig.__dataclass_fields__ and v is not None}
     )
     print(format_result(bench(config)))
     print(f"written to {config.out_dir}/bench.json and bench.md")
+    return 0
+
+
+def cmd_bench_cells(args: argparse.Namespace) -> int:
+    import tempfile
+
+    import torch
+
+    from entity_bert.core.device import machine
+    from entity_bert.models.registry import regimes
+    from entity_bert.study import stages as study
+    from entity_bert.study.cell_timing import time_cells, write_projection
+
+    profile = study.load_profile(Path(study.PROFILES_DIR) / f"{args.cells}.yaml")
+    settings = profile["study"]
+    systems, corpora = args.systems or settings["systems"], args.corpora or settings["corpora"]
+    if args.regime:  # a what-if: the systems that can take the regime take it, the others keep theirs
+        overrides = settings["system_overrides"]
+        for system in (s for s in systems if args.regime in regimes(s)):
+            overrides[system] = {**overrides[system], "regime": args.regime}
+    with tempfile.TemporaryDirectory() as scratch:
+        frame = time_cells(profile, systems, corpora, args.sentences, args.epochs, Path(scratch))
+    out = args.out_dir or "results/bench"
+    print(write_projection(frame, profile, len(settings["seeds"]), out, machine(torch.device("cpu"))))
+    print(f"written to {out}/cells.json and cells.md")
     return 0
 
 
@@ -275,6 +328,7 @@ def cmd_bench_raw_text(args: argparse.Namespace) -> int:
 
 def cmd_study(args: argparse.Namespace) -> int:
     from entity_bert.study import stages as study
+    from entity_bert.study.layout import Layout
 
     if args.action == "use":
         print(f"{study.use_profile(args.profile)}: now the {args.profile} profile (run `dvc repro`)")
@@ -298,28 +352,33 @@ def cmd_study(args: argparse.Namespace) -> int:
     elif args.action == "tables":
         from entity_bert.report.study_tables import write_study_tables
 
-        settings = profile["study"]
+        settings, layout = profile["study"], Layout.of(profile)
         write_study_tables(
-            study.load_runs(),
+            study.load_runs(layout.runs),
             settings["tables"],
-            "results/tables",
-            "results/metrics.json",
+            layout.tables,
+            layout.metrics_json,
             settings["bootstrap"]["samples"],
             settings["bootstrap"]["seed"],
-            metrics_dir="results/metrics",
+            metrics_dir=layout.metrics,
             decode=settings.get("decode", DECODINGS[0]),
+            expected={key: settings[key] for key in ("corpora", "systems", "seeds")},
         )
-        print("wrote Tables 2-5, the significance tests (results/tables), results/metrics.json and metrics/")
+        print(f"wrote Tables 2-5, significance tests ({layout.tables}), {layout.metrics_json}, metrics/")
     elif args.action == "figures":
         from entity_bert.report.figures import write_figures
 
-        for path in write_figures("results/tables", "results/figures"):
+        layout = Layout.of(profile)
+        for path in write_figures(layout.tables, layout.figures):
             print(f"wrote {path}")
     elif args.action == "report":
         from entity_bert.report.page import write_report
 
-        write_report("results/tables", "results/REPORT.md", profile)
-        print("wrote results/REPORT.md")
+        layout = Layout.of(profile)
+        others = {p["profile"]: Layout.of(p).report for p in study.all_profiles()}
+        others.pop(layout.profile, None)
+        write_report(layout.tables, layout.report, profile, layout.figures, others)
+        print(f"wrote {layout.report}")
     return 0
 
 
@@ -361,7 +420,7 @@ def build_parser(run_options: bool = True) -> argparse.ArgumentParser:
     )
     table1 = tables.add_parser("table1", help="corpus statistics beside the paper's Table 1")
     table1.add_argument("--params", default=DEFAULT_PARAMS, help="data parameters (YAML)")
-    table1.add_argument("--out", default="results/tables", help="output folder")
+    table1.add_argument("--out", help="output folder (default: the active profile's tables folder)")
     table1.set_defaults(func=cmd_table1)
     runs = tables.add_parser("runs", help="one row per run result (results/runs/*.json)")
     runs.add_argument("--runs", default="results/runs", help="folder of run results")
@@ -398,7 +457,12 @@ def build_parser(run_options: bool = True) -> argparse.ArgumentParser:
         help="--model: the JSON Lines file, or the folder for .ann/.html (default: stdout, "
         "or beside each .txt); --run: the CoNLL file",
     )
-    predict.add_argument("--precision", default="fp32", choices=["fp32", "bf16"], help="with --model")
+    predict.add_argument(
+        "--precision",
+        default="auto",
+        choices=["auto", "fp32", "bf16"],
+        help="with --model; auto: bf16 where the hardware runs it natively, else fp32",
+    )
     predict.add_argument("--device", default="auto", help="with --model: auto (CUDA when present), cpu, cuda")
     for sub in (evaluate, predict):
         sub.add_argument("--split", default="test", choices=["train", "dev", "test"], help="with --run")
@@ -433,7 +497,13 @@ def build_parser(run_options: bool = True) -> argparse.ArgumentParser:
 
     ablation = commands.add_parser("ablation", help="Table 6: Entity-BERT with each recurrent layer")
     ablation.add_argument("--params", default="params/study.yaml", help="corpora, cells, seeds (YAML)")
-    ablation.add_argument("--out", default="results/tables", help="where Table 6 goes")
+    ablation.add_argument("--out", help="where Table 6 goes (default: the profile's tables folder)")
+    ablation.add_argument("--corpus", help="with --cell and --seed: train only that run (no table)")
+    ablation.add_argument("--cell", help="the recurrent layer of that one run")
+    ablation.add_argument("--seed", type=int, help="the seed of that one run")
+    ablation.add_argument(
+        "--table", action="store_true", help="only draw Table 6 from the runs done so far (train nothing)"
+    )
     ablation.set_defaults(func=cmd_ablation)
 
     tune = commands.add_parser("tune", help="grid search with Ray Tune (resumes an interrupted sweep)")
@@ -463,6 +533,16 @@ def build_parser(run_options: bool = True) -> argparse.ArgumentParser:
         "--model", help="--raw-text: a model directory (default: models/maccrobat2020__entity-bert__seed13)"
     )
     bench.add_argument("--documents", type=int, help="--raw-text: the first N test documents (default: all)")
+    bench.add_argument(
+        "--cells",
+        metavar="PROFILE",
+        help="project the training cells of a profile (params/profiles/PROFILE.yaml) from timed slices",
+    )
+    bench.add_argument("--systems", nargs="+", help="--cells: only these systems (default: the profile's)")
+    bench.add_argument("--corpora", nargs="+", help="--cells: only these corpora (default: the profile's)")
+    bench.add_argument("--sentences", type=int, default=64, help="--cells: sentences timed per slice")
+    bench.add_argument("--epochs", type=float, default=8.0, help="--cells: epochs a cell is assumed to run")
+    bench.add_argument("--regime", help="--cells: with this regime where a system takes it (e.g. top)")
     bench.set_defaults(func=cmd_bench)
 
     study = commands.add_parser("study", help="the study's DVC stages (profiles: params/profiles/)")
@@ -471,7 +551,7 @@ def build_parser(run_options: bool = True) -> argparse.ArgumentParser:
     use = actions.add_parser(
         "use", help="make a profile active: copy params/profiles/P.yaml to params/study.yaml"
     )
-    use.add_argument("profile", help="smoke, default or paper")
+    use.add_argument("profile", help="smoke, default, full or paper")
     actions.add_parser("encoder", help="the profile's encoder under data/encoder")
     features = actions.add_parser("features", help="cached encoder features of one corpus (frozen regime)")
     features.add_argument("--corpus", required=True, help="a corpus of the profile")

@@ -25,7 +25,7 @@
 
 # %% tags=["parameters"]
 run_dir = (
-    "checkpoints/study/maccrobat2020__entity-bert__seed13/maccrobat2020__paper6__entity-bert__frozen__seed13"
+    "checkpoints/default/maccrobat2020__entity-bert__seed13/maccrobat2020__paper6__entity-bert__frozen__seed13"
 )
 split = "test"
 document = None  # None: the split's first document

@@ -25,8 +25,8 @@
 # what they read. A table a profile did not produce shows as `None`.
 
 # %% tags=["parameters"]
-tables_dir = "results/tables"
-figures_dir = "results/figures"
+tables_dir = "results/default/tables"
+figures_dir = "results/default/figures"
 
 # %%
 from entity_bert.core.project import enter_project

@@ -71,8 +71,12 @@ def write_synthetic_corpus(
 def synthetic_run_config(
     root: Path, tmp_path: Path, name: str = "entity-bert", regime: str = "finetune", **settings
 ) -> RunConfig:
-    """A run on the synthetic corpus under ``root`` with the tiny random encoder, outputs in ``tmp_path``."""
-    settings = {"epochs": 4, "lr": 3e-3, "batch_size": 16, "patience": 10, **settings}
+    """A run on the synthetic corpus under ``root`` with the tiny random encoder, outputs in ``tmp_path``.
+
+    In fp32, so that a test's figures do not depend on whether the machine runs bf16 natively
+    (``precision: auto``, the default, is tested in ``tests/test_device.py``).
+    """
+    settings = {"epochs": 4, "lr": 3e-3, "batch_size": 16, "patience": 10, "precision": "fp32", **settings}
     base = {
         "corpus": "synth",
         "model": {"name": name},

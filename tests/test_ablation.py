@@ -55,7 +55,7 @@ def test_finished_runs_are_not_run_again(tmp_path, monkeypatch):
 def test_a_setting_added_later_with_its_default_keeps_finished_runs_done(tmp_path):
     import json
 
-    from entity_bert.study.ablation import is_done
+    from entity_bert.runs.record import is_done
 
     write_synthetic_corpus(tmp_path / "processed")
     settings = _settings(tmp_path)

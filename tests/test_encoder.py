@@ -125,3 +125,25 @@ def test_batches_give_each_words_pieces_in_its_window(tokenizer):
     for w, word in enumerate(WORDS):
         start, count = batch["word_index"][0, w].item(), batch["word_pieces"][0, w].item()
         assert flat[start : start + count] == tokenizer(word, add_special_tokens=False)["input_ids"]
+
+
+def test_lower_then_upper_layers_are_the_whole_encoder():
+    """The top regime's split of the encoder (cached lower states, trained upper layers) changes nothing."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    from entity_bert.models.encoder import WordEncoder
+
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=100, hidden_size=32, num_hidden_layers=3, num_attention_heads=2, intermediate_size=64
+    )
+    encoder = WordEncoder(BertModel(config, add_pooling_layer=False).eval())
+    ids = torch.randint(5, 100, (2, 7))
+    mask = torch.ones(2, 7, dtype=torch.long)
+    mask[1, 4:] = 0  # a padded window
+    index = torch.tensor([[0, 2, 3], [7, 8, 10]])
+    whole = encoder(ids, mask, index)
+    for fixed in range(encoder.layers + 1):
+        split = encoder.upper(encoder.lower(ids, mask, fixed), mask, index, fixed)
+        torch.testing.assert_close(split, whole, atol=1e-6, rtol=0)

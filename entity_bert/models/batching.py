@@ -39,6 +39,7 @@ class Example:
     labels: list[int]
     encoded: EncodedSentence | None = None
     features: Tensor | None = None  # [words, hidden], the frozen regime's cache
+    lower: list[Tensor] | None = None  # per window [pieces, hidden]: the top regime's cached lower states
     word_ids: list[int] | None = None
     char_ids: list[list[int]] | None = None
 
@@ -124,6 +125,12 @@ def collate(examples: list[Example]) -> dict[str, Tensor]:
             index.append([(offset + k) * length + p for k, p in e.encoded.first_piece])
             offset += len(e.encoded.windows)
         batch.update(input_ids=input_ids, attention_mask=pad([[1] * len(w) for w in windows], 0))
+        if first.lower is not None:  # the top regime: the fixed layers' states, cached
+            states = [s for e in examples for s in e.lower]
+            lower = torch.zeros(len(states), length, states[0].shape[1])
+            for row, s in enumerate(states):
+                lower[row, : len(s)] = s
+            batch["lower_states"] = lower
         batch["word_index"] = pad(index, 0)
         batch["word_pieces"] = pad([e.encoded.piece_counts for e in examples], 0)  # a word's pieces
     else:

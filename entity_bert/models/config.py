@@ -41,6 +41,7 @@ class ModelConfig:
     hidden: int = 128  # recurrent units per direction (the paper's best: 128)
     cell: str = "lstm"  # recurrent layer of Entity-BERT and BiLSTM-CRF: lstm, gru, sru, indrnn, gfrnn
     dropout: float = 0.1  # dropout before the classifier
+    trainable_layers: int = 2  # regime top: the encoder's top layers trained, over cached states of the rest
     word_dim: int = 100
     char_dim: int = 30
     char_filters: int = 50

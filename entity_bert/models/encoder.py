@@ -171,3 +171,33 @@ class WordEncoder(nn.Module):
         states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         flat = states.reshape(-1, states.shape[-1])
         return flat[word_index]
+
+    @property
+    def layers(self) -> int:
+        return len(self.encoder.encoder.layer)
+
+    def lower(self, input_ids: Tensor, attention_mask: Tensor, layers: int) -> Tensor:
+        """Piece states [windows, length, d] after the embeddings and the first ``layers`` layers."""
+        hidden = self.encoder.embeddings(input_ids=input_ids)
+        return self._layers(hidden, attention_mask, 0, layers)
+
+    def upper(self, hidden: Tensor, attention_mask: Tensor, word_index: Tensor, layers: int) -> Tensor:
+        """Word states from ``hidden`` (the states after the first ``layers`` layers) through the others.
+
+        ``upper(lower(x, k), k)`` is :meth:`forward` (up to float rounding): the
+        ``top`` regime caches ``lower`` once and trains only the layers above.
+        """
+        hidden = self._layers(hidden, attention_mask, layers, self.layers)
+        return hidden.reshape(-1, hidden.shape[-1])[word_index]
+
+    def _layers(self, hidden: Tensor, attention_mask: Tensor, first: int, end: int) -> Tensor:
+        mask, _ = self.encoder._create_attention_masks(  # the mask BertModel builds for its attention kind
+            attention_mask=attention_mask,
+            encoder_attention_mask=None,
+            embedding_output=hidden,
+            encoder_hidden_states=None,
+            past_key_values=None,
+        )
+        for layer in self.encoder.encoder.layer[first:end]:
+            hidden = layer(hidden, mask)
+        return hidden

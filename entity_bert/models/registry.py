@@ -13,6 +13,7 @@
 | bilstm-crf      | words + characters         | BiLSTM               | CRF     | BiLSTM-CRF       |
 | transformer-crf | words + characters         | Transformer encoder  | CRF     | Transformer-CRF  |
 | crf             | hand-made features         | (sklearn-crfsuite)   | CRF     | CRF              |
+| hf-trainer      | encoder (HF Trainer)       | none                 | softmax | (reference row)  |
 
 A :class:`System` row holds a system's name, its builder, its input kind and
 own head, the paper's label and the method's citation, its table group (the
@@ -24,9 +25,11 @@ exported model. What a model does while training (CONTaiNER re-reads its
 support set, MRC memoises a frozen encoder's states) it declares itself, by
 overriding the hooks of :class:`~entity_bert.models.tagger.NERModel`.
 
-Regimes: encoder models are trained ``finetune`` (encoder trained too) or
-``frozen`` (encoder fixed, its word features cached); the others are trained
-``scratch``. ``head`` overrides a model's head (e.g. Entity-BERT with a CRF).
+Regimes: encoder models are trained ``finetune`` (encoder trained too),
+``frozen`` (encoder fixed, its word features cached) or ``top`` (only the
+encoder's top ``trainable_layers`` layers trained, over the cached piece
+states of the layers below; not for systems that read text of their own);
+the others are trained ``scratch``. ``head`` overrides a model's head (e.g. Entity-BERT with a CRF).
 
 Adding a system: its model file, one row in :data:`SYSTEMS`, and its
 settings in ``params/train.yaml`` (``CONTRIBUTING.md``).
@@ -56,12 +59,12 @@ class System:
     """One row of the registry: everything the study knows of a system."""
 
     name: str
-    build: Builder | None  # None: not a neural model (the feature CRF trains in its own way)
-    input: str  # encoder | words | features
+    build: Builder | None  # None: trains in its own way (the feature CRF, the HF Trainer reference)
+    input: str  # encoder | words | features | trainer
     head: str  # its own head: softmax | crf | spans | nearest
     label: str | None = None  # the paper's method name in Tables 2-5, if the paper has the system
     citation: str = ""  # where the method comes from
-    group: str = "other"  # table group: "paper" (the systems of Tables 2-5) or "other"
+    group: str = "other"  # "paper" (the systems of Tables 2-5), "reference" (a row beside them) or "other"
     live_encoder: bool = False  # reads text of its own beside the sentence: no cached sentence features
     exports: tuple[tuple[str, str], ...] = ()  # (setting, file name): files an exported model carries
     characters: bool = True  # words input: a character CNN beside the word embeddings
@@ -179,11 +182,17 @@ ROWS = [  # the paper's systems first, in the order of its tables
     ),
     System("transformer-crf", _tagger(_transformer), "words", "crf", citation="Vaswani et al. (2017)"),
     System("crf", None, "features", "crf", citation="Lafferty et al. (2001); sklearn-crfsuite"),
+    System(  # a check of our harness (training/reference.py), beside the paper's systems in Tables 2-3
+        "hf-trainer", None, "trainer", "softmax", "HF Trainer (reference)",
+        "Wolf et al. (2020), EMNLP demos: transformers' run_ner.py recipe", "reference",
+    ),
 ]
 SYSTEMS: dict[str, System] = {row.name: row for row in ROWS}
 MODEL_NAMES = tuple(SYSTEMS)  # every name the commands accept
 # The systems of the paper's Tables 2-5, in the rows' order, by their label there.
 SYSTEM_METHODS = {row.name: row.label for row in ROWS if row.group == "paper"}
+# The rows of our Tables 2-5: the paper's systems, then the reference recipe.
+TABLE_SYSTEMS = {row.name: row.label for row in ROWS if row.group in ("paper", "reference")}
 
 
 def system(name: str) -> System:
@@ -194,7 +203,10 @@ def system(name: str) -> System:
 
 def regimes(name: str) -> list[str]:
     """The training regimes that apply to a model."""
-    return ["finetune", "frozen"] if system(name).input == "encoder" else ["scratch"]
+    row = system(name)
+    if row.input == "encoder":  # `top` caches the lower layers' states of the sentence alone
+        return ["finetune", "frozen"] if row.live_encoder else ["finetune", "frozen", "top"]
+    return {"trainer": ["finetune"]}.get(row.input, ["scratch"])
 
 
 def default_head(name: str) -> str:
@@ -209,7 +221,7 @@ def caches_features(name: str) -> bool:
 
 
 def input_kind(name: str) -> str:
-    """``encoder``, ``words`` or ``features`` (the feature CRF)."""
+    """``encoder``, ``words``, ``features`` (the feature CRF) or ``trainer`` (the HF reference)."""
     return system(name).input
 
 
@@ -235,7 +247,8 @@ def build_tagger(
 
     encoder = encoder or EncoderSpec()
     if row.input == "encoder":
-        source: nn.Module = EncoderSource(WordEncoder(load_encoder(encoder)), regime == "frozen")
+        trainable = {"frozen": 0, "top": config.trainable_layers}.get(regime)  # finetune: all of them
+        source: nn.Module = EncoderSource(WordEncoder(load_encoder(encoder)), trainable)
     else:
         source = ScratchSource(
             vocabulary, config.word_dim, config.char_dim, config.char_filters, row.characters

@@ -32,25 +32,50 @@ ENCODER_PREFIX = "source.word_encoder."  # parameter names of the pretrained enc
 
 
 class EncoderSource(nn.Module):
-    """Encoder word states: computed from word-piece windows, or read from the frozen cache."""
+    """Encoder word states: computed from word-piece windows, or read from a cache.
 
-    def __init__(self, word_encoder: WordEncoder, frozen: bool) -> None:
+    ``trainable_layers``: how many of the encoder's top layers train (None:
+    all of them, the ``finetune`` regime; 0: none, ``frozen``, whose word
+    features the engine may cache). With some, the ``top`` regime, the
+    embeddings and the layers below are fixed and the engine may cache their
+    piece states (``lower_states`` in the batch): only the top layers run
+    while training.
+    """
+
+    def __init__(self, word_encoder: WordEncoder, trainable_layers: int | None = None) -> None:
         super().__init__()
         self.word_encoder = word_encoder
-        self.frozen = frozen
         self.output_size = word_encoder.output_size
-        if frozen:
+        self.frozen = trainable_layers == 0
+        self.fixed_layers = 0  # the top regime's: embeddings and these bottom layers are fixed
+        if self.frozen:
             word_encoder.requires_grad_(False)
+        elif trainable_layers is not None:
+            layers = word_encoder.layers  # a BERT encoder's
+            if not 0 < trainable_layers <= layers:
+                raise ValueError(f"trainable_layers must be within 1..{layers}, not {trainable_layers}")
+            self.fixed_layers = layers - trainable_layers
+            word_encoder.encoder.embeddings.requires_grad_(False)
+            for layer in word_encoder.encoder.encoder.layer[: self.fixed_layers]:
+                layer.requires_grad_(False)
 
     def forward(self, batch: dict[str, Tensor]) -> Tensor:
         if "features" in batch:
             return batch["features"]
+        if "lower_states" in batch:
+            return self.word_encoder.upper(
+                batch["lower_states"], batch["attention_mask"], batch["word_index"], self.fixed_layers
+            )
         return self.word_encoder(batch["input_ids"], batch["attention_mask"], batch["word_index"])
 
     def train(self, mode: bool = True) -> EncoderSource:
         super().train(mode)
         if self.frozen:  # a frozen encoder never runs with dropout
             self.word_encoder.eval()
+        elif self.fixed_layers:  # nor do fixed layers (nor did their cached states)
+            self.word_encoder.encoder.embeddings.eval()
+            for layer in self.word_encoder.encoder.encoder.layer[: self.fixed_layers]:
+                layer.eval()
         return self
 
 

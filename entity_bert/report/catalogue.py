@@ -31,6 +31,7 @@ TABLES = [
     StudyTable("table6_rnn_ablation", 6, "figure9_rnn_ablation", "quality", (5,)),
     StudyTable("significance", claims=(3,)),
     StudyTable("decoding"),  # argmax against constrained decoding, strict and conlleval F1
+    StudyTable("cells"),  # the profile's training cells: done, missing, and the machines they ran on
     StudyTable("grid_search", figure="grid_search", claims=(6,)),  # table and figure: entity-bert tune
 ]
 TABLE_NAMES = [table.name for table in TABLES]

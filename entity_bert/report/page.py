@@ -123,14 +123,13 @@ def profile_section(profile: dict) -> list[str]:
         "",
         _markdown(rows),
         "",
-        "Per-system settings that differ from the above (expensive systems train or are scored on smaller "
-        "subsets):",
+        "Per-system settings that differ from the above:",
         "",
         _markdown(override_rows) if overrides else "_none_",
         "",
         f"To reproduce: `entity-bert study use {profile.get('profile', '<profile>')}` (copies "
         "`params/profiles/<profile>.yaml` to `params/study.yaml`, the active profile), then `make study` "
-        "(which runs `dvc repro`).",
+        "(`dvc repro --allow-missing`: what is missing or out of date; `dvc repro --force` recomputes all).",
         "",
     ]
 
@@ -313,10 +312,22 @@ def limits_section(verdicts: list[Verdict], profile: dict, tables: dict) -> list
     return [*lines, ""]
 
 
+def other_reports_line(others: dict[str, Path], out_dir: Path) -> list[str]:
+    """Links to the other profiles' reports that exist (``others``: profile name -> report path)."""
+    found = sorted((name, path) for name, path in others.items() if path.exists())
+    links = [f"[`{name}`]({os.path.relpath(path, out_dir)})" for name, path in found]
+    return [f"The other profiles' reports: {', '.join(links)}.", ""] if links else []
+
+
 def report_text(
-    tables: dict[str, pd.DataFrame | None], profile: dict, tables_dir: Path, figures_dir: Path, out_dir: Path
+    tables: dict[str, pd.DataFrame | None],
+    profile: dict,
+    tables_dir: Path,
+    figures_dir: Path,
+    out_dir: Path,
+    others: dict[str, Path] | None = None,
 ) -> str:
-    """The whole report as Markdown."""
+    """The whole report as Markdown (``others``: the other profiles' report pages, linked when they exist)."""
     verdicts = all_verdicts(tables, profile.get("tune"))
     reproduced = sum(v.verdict == REPRODUCED for v in verdicts)
     significance = tables.get("significance")
@@ -332,9 +343,12 @@ def report_text(
         "no number in it is typed in.",
         "",
         f"**{reproduced} of {len(verdicts)} claims reproduced** in profile "
-        f"`{profile.get('profile', 'unnamed')}`.",
+        f"`{profile.get('profile', 'unnamed')}` ({sum(v.tested for v in verdicts)} of them testable "
+        "with the runs done so far).",
         "",
+        *other_reports_line(others or {}, out_dir),
         *profile_section(profile),
+        *cells_section(tables_dir),
         *differences_section(profile, tables),
         "## Claims and verdicts",
         "",
@@ -381,13 +395,22 @@ def decoding_section(tables_dir: Path) -> list[str]:
     return embedded_section(tables_dir / "decoding.md", heading)
 
 
+def cells_section(tables_dir: Path) -> list[str]:
+    """The profile's training cells, done and missing, and the machines they ran on."""
+    return embedded_section(tables_dir / "cells.md", "## Cells: what ran, where, and what is missing")
+
+
 def raw_text_section(folder: Path) -> list[str]:
     """The raw-text check (:mod:`entity_bert.serve.span_eval`), when the profile ran it."""
     return embedded_section(folder / "span_eval.md", "## Raw text: span level against token level")
 
 
 def write_report(
-    tables_dir: str | Path, out_path: str | Path, profile: dict, figures_dir: str | Path | None = None
+    tables_dir: str | Path,
+    out_path: str | Path,
+    profile: dict,
+    figures_dir: str | Path | None = None,
+    others: dict[str, Path] | None = None,
 ) -> None:
     """Write the report (atomically) from the tables under ``tables_dir`` and the study profile.
 
@@ -396,5 +419,5 @@ def write_report(
     tables_dir = Path(tables_dir)
     figures_dir = Path(figures_dir) if figures_dir is not None else tables_dir.parent / "figures"
     out_path = Path(out_path)
-    text = report_text(load_tables(tables_dir), profile, tables_dir, figures_dir, out_path.parent)
+    text = report_text(load_tables(tables_dir), profile, tables_dir, figures_dir, out_path.parent, others)
     atomic_write_text(out_path, text)

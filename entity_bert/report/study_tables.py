@@ -35,7 +35,7 @@ import pandas as pd
 
 from entity_bert.core.fileio import atomic_directory, atomic_write_text
 from entity_bert.data.sources import corpus_sources
-from entity_bert.models.registry import SYSTEM_METHODS
+from entity_bert.models.registry import TABLE_SYSTEMS
 from entity_bert.report.claims import CITATION, claimed_table
 from entity_bert.report.markdown import markdown_table
 from entity_bert.runs.record import with_decoding
@@ -58,8 +58,8 @@ def _study_runs(runs: list[dict]) -> list[dict]:
     Raises ValueError when a (corpus, system, seed) has more than one run:
     averaging them would weigh that seed twice.
     """
-    order = list(SYSTEM_METHODS)
-    kept = [run for run in runs if system_of(run) in SYSTEM_METHODS]
+    order = list(TABLE_SYSTEMS)
+    kept = [run for run in runs if system_of(run) in TABLE_SYSTEMS]
     keys = [(run["corpus"], system_of(run), run["seed"]) for run in kept]
     repeated = sorted({key for key in keys if keys.count(key) > 1})
     if repeated:
@@ -72,7 +72,7 @@ def _groups(runs: list[dict], corpora: list[str]) -> list[tuple[str, str, list[d
     kept = _study_runs(runs)
     found = []
     for corpus in corpora:
-        for system in SYSTEM_METHODS:
+        for system in TABLE_SYSTEMS:
             chosen = [r for r in kept if r["corpus"] == corpus and system_of(r) == system]
             if chosen:
                 found.append((corpus, system, chosen))
@@ -121,7 +121,7 @@ def _who(corpus: str, system: str, chosen: list[dict]) -> dict:
         "source": "measured",
         "corpus": corpus,
         "stands_in_for": _stands_in(corpus),
-        "method": SYSTEM_METHODS[system],
+        "method": TABLE_SYSTEMS[system],
         "system": system,
         "seeds": " ".join(str(r["seed"]) for r in chosen),
     }
@@ -232,7 +232,7 @@ def _significance_row(corpus: str, ours: list[dict], other: list[dict], samples:
     )
     row = {
         "corpus": corpus,
-        "method": SYSTEM_METHODS[system_of(other[0])],
+        "method": TABLE_SYSTEMS[system_of(other[0])],
         "system": system_of(other[0]),
         "seeds": " ".join(map(str, seeds)),
         "f1_entity_bert": by_seeds["mean_a"],
@@ -372,7 +372,7 @@ def _decoding_row(corpus: str, system: str, chosen: list[dict], samples: int, se
     boot = paired_bootstrap(constrained, argmax, samples, seed)  # strict F1: constrained minus argmax
     return {
         "corpus": corpus,
-        "method": SYSTEM_METHODS[system],
+        "method": TABLE_SYSTEMS[system],
         "system": system,
         "seeds": " ".join(str(run["seed"]) for run in chosen),
         "argmax_strict_f1": mean(argmax, "scores"),
@@ -405,6 +405,55 @@ def decoding_table(runs: list[dict], corpora: list[str], samples: int, seed: int
         if system in DECODING_SYSTEMS and all("decodings" in run for run in chosen):
             rows.append(_decoding_row(corpus, system, chosen, samples, seed))
     return pd.DataFrame(rows, columns=DECODING_COLUMNS)
+
+
+CELL_COLUMNS = ["corpus", "system", "seeds done", "seeds missing", "precision", "cpu", "matmul_gflops_fp32"]
+
+
+def cells_table(runs: list[dict], corpora: list[str], systems: list[str], seeds: list[int]) -> pd.DataFrame:
+    """Every (corpus, system) the profile asks for: which seeds ran, which are missing, and on what.
+
+    ``precision``, ``cpu`` and the matmul rate come from each run's
+    ``environment`` (blank for runs that predate them): timings from different
+    machines are not comparable, so the report says where each cell ran.
+    """
+    rows = []
+    for corpus in corpora:
+        for system in systems:
+            chosen = [r for r in runs if r["corpus"] == corpus and system_of(r) == system]
+            done = sorted(r["seed"] for r in chosen)
+            environments = [r.get("environment", {}) for r in chosen]
+            rates = [e["matmul_gflops_fp32"] for e in environments if "matmul_gflops_fp32" in e]
+            rows.append(
+                {
+                    "corpus": corpus,
+                    "system": system,
+                    "seeds done": " ".join(map(str, done)),
+                    "seeds missing": " ".join(str(s) for s in seeds if s not in done),
+                    "precision": _span([e.get("precision", "") for e in environments]) if chosen else "",
+                    "cpu": "; ".join(sorted({e.get("cpu", "") for e in environments} - {""})),
+                    "matmul_gflops_fp32": _span(sorted(round(r) for r in rates)) if rates else "",
+                }
+            )
+    return pd.DataFrame(rows, columns=CELL_COLUMNS)
+
+
+def _cells_page(frame: pd.DataFrame) -> str:
+    done = sum(len(seeds.split()) for seeds in frame["seeds done"])
+    total = done + sum(len(seeds.split()) for seeds in frame["seeds missing"])
+    return "\n".join(
+        [
+            "# Cells: the profile's training runs, done and missing",
+            "",
+            f"**{done} of {total} training cells done** (corpus x system x seed). A missing cell is shown as "
+            "missing here and left out of the other tables; means and tests use the seeds that ran. "
+            "`cpu` and `matmul_gflops_fp32` (a 1024x1024 fp32 matrix product on the run's threads) say "
+            "where each cell ran: times from different machines are not comparable.",
+            "",
+            markdown_table(frame) if not frame.empty else "_No cells in this profile._",
+            "",
+        ]
+    )
 
 
 def _settings_table(runs: list[dict], corpora: list[str]) -> pd.DataFrame:
@@ -584,6 +633,7 @@ def write_study_tables(
     bootstrap_seed: int = 13,
     metrics_dir: str | Path | None = None,
     decode: str = "constrained",
+    expected: dict | None = None,
 ) -> None:
     """Write Tables 2-5, the significance and decoding tables (CSV and Markdown) and the metrics JSON.
 
@@ -592,7 +642,9 @@ def write_study_tables(
     the decoding table reads both.
 
     With ``metrics_dir``, also one small file per corpus and system there
-    (:func:`write_metric_cells`), the metrics DVC shows.
+    (:func:`write_metric_cells`), the metrics DVC shows. With ``expected``
+    (the profile's ``corpora``, ``systems`` and ``seeds``), also the cells
+    table: which of them ran and which are missing (:func:`cells_table`).
 
     ``groups["table2"]`` names the corpora of Tables 2 and 4, ``groups["table3"]``
     those of Tables 3 and 5; corpora without runs are left out.
@@ -627,6 +679,9 @@ def write_study_tables(
     _write(out / "significance", frame, _significance_page(frame, bootstrap_samples, bootstrap_seed))
     frame = decoding_table(scored, ordered, bootstrap_samples, bootstrap_seed)
     _write(out / "decoding", frame, _decoding_page(frame, decode, bootstrap_samples, bootstrap_seed))
+    if expected is not None:
+        frame = cells_table(scored, expected["corpora"], expected["systems"], expected["seeds"])
+        _write(out / "cells", frame, _cells_page(frame))
     metrics = headline_metrics(runs)
     atomic_write_text(metrics_path, json.dumps(metrics, indent=1) + "\n")
     if metrics_dir is not None:

@@ -40,6 +40,7 @@ class RunConfig:
     epochs: int = 30  # most epochs (the paper: 30)
     patience: int = 3  # epochs without a better dev F1 before stopping
     lr: float = 1e-4  # Adam's learning rate (the paper: 1e-4)
+    lr_schedule: str = "constant"  # constant (the paper), or linear: to 0 over `epochs`, no warm-up (HF's)
     head_lr: float | None = None  # learning rate of the layers above the encoder (default: lr)
     batch_size: int = 32  # training sentences a batch
     eval_batch_size: int = 64  # sentences a batch when predicting
@@ -53,7 +54,7 @@ class RunConfig:
     checkpoints_dir: str = "checkpoints"  # where <run name>/ with its checkpoints goes
     runs_dir: str = "results/runs"  # where <run name>.json, the result, goes
     device: str = "auto"  # auto: CUDA when present, else CPU
-    precision: str = "fp32"  # fp32, or bf16 (autocast mixed precision, for CPUs/GPUs with bf16 units)
+    precision: str = "auto"  # auto (bf16 where the hardware runs it natively, else fp32), fp32, or bf16
 
     def __post_init__(self) -> None:
         if isinstance(self.model, dict):
@@ -64,8 +65,10 @@ class RunConfig:
             raise ValueError("label_set is not set: build a run's configuration with resolve()")
         if self.subset_rule not in ("sample", "nested"):
             raise ValueError(f"subset_rule must be sample or nested, not {self.subset_rule!r}")
-        if self.precision not in ("fp32", "bf16"):
-            raise ValueError(f"precision must be fp32 or bf16, not {self.precision!r}")
+        if self.lr_schedule not in ("constant", "linear"):
+            raise ValueError(f"lr_schedule must be constant or linear, not {self.lr_schedule!r}")
+        if self.precision not in ("auto", "fp32", "bf16"):
+            raise ValueError(f"precision must be auto, fp32 or bf16, not {self.precision!r}")
         if self.regime not in regimes(self.model.name):
             raise ValueError(
                 f"model {self.model.name!r} trains in {regimes(self.model.name)}, not {self.regime!r}"

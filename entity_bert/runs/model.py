@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from entity_bert.core.device import pick_device
+from entity_bert.core.device import pick_device, pick_precision
 from entity_bert.data.corpus import Sentence
 from entity_bert.models.batching import Example, Vocabulary
 from entity_bert.models.encoder import load_tokenizer
@@ -25,6 +25,7 @@ class RunModel:
     def __init__(self, config: RunConfig) -> None:
         self.config = config
         self.device = pick_device(config.device)
+        self.precision = pick_precision(config.precision, self.device)  # what `auto` means on this machine
         self.tags = label_tags(config)
         self.kind = input_kind(config.model.name)
         self.vocabulary = None

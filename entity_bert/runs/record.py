@@ -1,4 +1,4 @@
-"""A run's result record (``<runs_dir>/<run name>.json``): reading one decoding's test figures.
+"""A run's result record (``<runs_dir>/<run name>.json``): whether it is done, and one decoding's figures.
 
 ``training/evaluation.py`` writes the record; its ``decodings`` hold the test
 figures of every decoding of :data:`entity_bert.data.iob2.DECODINGS`. The
@@ -6,6 +6,24 @@ tables read one of them, the one the study's ``decode`` setting names.
 """
 
 from __future__ import annotations
+
+import json
+
+from entity_bert.runs.config import RunConfig
+
+
+def is_done(config: RunConfig) -> bool:
+    """Whether the run's result exists, with this very configuration.
+
+    The stored configuration is read back through :class:`RunConfig`, so a
+    setting added since (with a default that keeps the old behaviour) does not
+    make finished runs look different.
+    """
+    path = config.result_path
+    if not path.exists():
+        return False
+    stored = json.loads(path.read_text("utf-8"))["config"]
+    return RunConfig.from_dict(stored).to_dict() == config.to_dict()
 
 
 def with_decoding(record: dict, decode: str) -> dict:

@@ -64,11 +64,11 @@ def export_run(run_folder: str | Path, out: str | Path) -> Path:
     from entity_bert.runs.model import load_trained
 
     config = RunConfig.saved(run_folder)
-    if input_kind(config.model.name) == "features":
+    if input_kind(config.model.name) in ("features", "trainer"):
         raise InputError(
             Path(run_folder) / "config.json",
             None,
-            "the feature CRF has no portable export; export a neural model",
+            f"{config.model.name} has no portable export (the feature CRF, the HF reference): export another",
         )
     run = load_trained(config)
     out = Path(out)

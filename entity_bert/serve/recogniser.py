@@ -28,7 +28,9 @@ From text to mentions:
 ``precision="bf16"``: the encoder's weights are stored in bfloat16 and the
 rest runs under autocast (CPUs with bf16 units, GPUs); about twice the
 throughput, with the same mentions as fp32 for about 99 in 100 (measured by
-``entity-bert bench --raw-text``).
+``entity-bert bench --raw-text``). ``auto`` (the default) picks bf16 where the
+hardware runs it natively and fp32 elsewhere (on an AVX2-only CPU, emulated
+bf16 was measured 7x slower than fp32).
 
 ``score``: for softmax heads (Entity-BERT, BERT), the mean over the
 mention's words of the probability of the predicted tag; for models that
@@ -44,7 +46,7 @@ from typing import NamedTuple, overload
 
 import torch
 
-from entity_bert.core.device import autocast, pick_device, to_device
+from entity_bert.core.device import autocast, pick_device, pick_precision, to_device
 from entity_bert.data.corpus import Sentence
 from entity_bert.data.iob2 import DECODINGS, entity_spans
 from entity_bert.data.segmentation import split_sentences
@@ -96,11 +98,9 @@ class Recogniser:
         self,
         exported: ExportedModel,
         device: str = "auto",
-        precision: str = "fp32",
+        precision: str = "auto",
         decode: str = "constrained",
     ) -> None:
-        if precision not in ("fp32", "bf16"):
-            raise ValueError(f"precision must be fp32 or bf16, not {precision!r}")
         if decode not in DECODINGS:
             raise ValueError(f"decode must be one of {', '.join(DECODINGS)}, not {decode!r}")
         self.decode = decode  # constrained: valid IOB2 by construction (models/decoding.py)
@@ -109,10 +109,10 @@ class Recogniser:
         self.tags = exported.tags
         self.types = sorted({tag[2:] for tag in self.tags if tag != "O"})
         self.device = pick_device(device)
-        self.precision = precision
+        self.precision = pick_precision(precision, self.device)
         self.model = exported.model.to(self.device).eval()
         if (
-            precision == "bf16"
+            self.precision == "bf16"
             and isinstance(self.model, Tagger)
             and hasattr(self.model.source, "word_encoder")
         ):
@@ -123,7 +123,7 @@ class Recogniser:
 
     @classmethod
     def load(
-        cls, folder: str | Path, device: str = "auto", precision: str = "fp32", decode: str = "constrained"
+        cls, folder: str | Path, device: str = "auto", precision: str = "auto", decode: str = "constrained"
     ) -> Recogniser:
         """Verify and load a model directory written by ``entity-bert export``."""
         return cls(read(folder), device, precision, decode)

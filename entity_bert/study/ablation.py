@@ -8,6 +8,12 @@ default (cached encoder features: a run costs seconds to minutes on a CPU).
 Runs whose result already exists with the same configuration are not run
 again, so an interrupted ablation resumes. Table 6 is then built from the
 result JSONs (:func:`entity_bert.report.tables.write_table6`).
+
+Each run (corpus x cell x seed) has its own result and checkpoint folders
+(:func:`ablation_slot`), so that DVC can run and record it as a stage of its
+own (``ablation_run@<profile>-<corpus>-<cell>-<seed>`` in
+``pipelines/train/dvc.yaml``) and a long campaign commits each as it finishes;
+the ``ablation`` stage then only draws Table 6 from them.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ from pathlib import Path
 import yaml
 
 from entity_bert.runs.config import RunConfig, resolve
+from entity_bert.runs.record import is_done
+from entity_bert.study.layout import Layout
 
 
 @dataclass
@@ -32,47 +40,47 @@ class AblationSettings:
 
     @classmethod
     def load(cls, path: str | Path) -> AblationSettings:
-        return cls(**yaml.safe_load(Path(path).read_text("utf-8"))["ablation"])
+        """The profile's ``ablation`` block, its runs in the profile's folders (:class:`Layout`)."""
+        profile = yaml.safe_load(Path(path).read_text("utf-8"))
+        settings = dict(profile["ablation"])
+        settings["overrides"] = {**Layout.of(profile).ablation_paths, **(settings.get("overrides") or {})}
+        return cls(**settings)
+
+
+def ablation_slot(corpus: str, cell: str, seed: int) -> str:
+    """The folder name of one ablation run; ``pipelines/train/dvc.yaml`` spells the same pattern."""
+    return f"{corpus}__{cell}__seed{seed}"
+
+
+def ablation_config(settings: AblationSettings, corpus: str, cell: str, seed: int) -> RunConfig:
+    """One run of the ablation, its result and checkpoint each in a folder of its own (its slot)."""
+    model = {"name": "entity-bert", "cell": cell}
+    run = {"corpus": corpus, "regime": settings.regime, "seed": seed, "model": model}
+    overrides = dict(settings.overrides)
+    name = ablation_slot(corpus, cell, seed)
+    for key in ("runs_dir", "checkpoints_dir"):
+        if key in overrides:
+            overrides[key] = f"{overrides[key]}/{name}"
+    return resolve(overrides, run, params=settings.train_params)
 
 
 def ablation_configs(settings: AblationSettings) -> list[RunConfig]:
     """Every run of the ablation: corpus x cell x seed."""
-    configs = []
-    for corpus in settings.corpora:
-        for cell in settings.cells:
-            for seed in settings.seeds:
-                run = {
-                    "corpus": corpus,
-                    "regime": settings.regime,
-                    "seed": seed,
-                    "model": {"name": "entity-bert", "cell": cell},
-                }
-                configs.append(resolve(settings.overrides, run, params=settings.train_params))
-    return configs
-
-
-def is_done(config: RunConfig) -> bool:
-    """Whether the run's result exists, with this very configuration.
-
-    The stored configuration is read back through :class:`RunConfig`, so a
-    setting added since (with a default that keeps the old behaviour) does not
-    make finished runs look different.
-    """
-    path = config.result_path
-    if not path.exists():
-        return False
-    stored = json.loads(path.read_text("utf-8"))["config"]
-    return RunConfig.from_dict(stored).to_dict() == config.to_dict()
+    return [
+        ablation_config(settings, corpus, cell, seed)
+        for corpus in settings.corpora
+        for cell in settings.cells
+        for seed in settings.seeds
+    ]
 
 
 def run_ablation(settings: AblationSettings) -> list[dict]:
     """Train and evaluate every ablation run not done yet; return all their results."""
-    from entity_bert.training.evaluation import train_and_evaluate
+    from entity_bert.training.evaluation import train_unless_done
 
-    records = []
-    for config in ablation_configs(settings):
-        if is_done(config):
-            records.append(json.loads(config.result_path.read_text("utf-8")))
-        else:
-            records.append(train_and_evaluate(config))
-    return records
+    return [train_unless_done(config) for config in ablation_configs(settings)]
+
+
+def finished(settings: AblationSettings) -> list[dict]:
+    """The results of the ablation runs done so far (with their current configuration); none is trained."""
+    return [json.loads(c.result_path.read_text("utf-8")) for c in ablation_configs(settings) if is_done(c)]

@@ -157,43 +157,30 @@ def _ours_epoch(bench: BenchConfig, precision: str) -> dict:
 
 def _hf_trainer_epoch(bench: BenchConfig, precision: str) -> dict:
     import tempfile
+    from dataclasses import replace
 
     import torch
     import transformers
-    from transformers import DataCollatorForTokenClassification, Trainer, TrainerCallback, TrainingArguments
+    from transformers import DataCollatorForTokenClassification, Trainer, TrainerCallback
 
     from entity_bert.runs.data import label_tags, load_split
+    from entity_bert.training.reference import labelled, trainer_arguments
 
     transformers.logging.set_verbosity_error()
-    config = _run_config(bench)
+    config = replace(_run_config(bench), epochs=bench.epochs)
     tags = label_tags(config)
-    index = {t: i for i, t in enumerate(tags)}
     torch.manual_seed(bench.seed)
     model, tokenizer = _hf_model(bench, len(tags))
-    dataset = []
-    for sentence in load_split(config, "train"):
-        encoded = tokenizer(sentence.tokens, is_split_into_words=True, truncation=True, max_length=512)
-        previous, labels = None, []
-        for word in encoded.word_ids():  # first sub-token carries the label (run_ner.py's rule)
-            labels.append(-100 if word is None or word == previous else index[sentence.tags[word]])
-            previous = word
-        dataset.append(
-            {"input_ids": encoded["input_ids"], "attention_mask": encoded["attention_mask"], "labels": labels}
-        )
+    dataset = labelled(tokenizer, load_split(config, "train"), tags)  # first sub-token labels (run_ner.py)
     with tempfile.TemporaryDirectory() as output:
-        arguments = TrainingArguments(
-            output_dir=output,
-            per_device_train_batch_size=bench.batch_size,
-            learning_rate=bench.lr,
-            num_train_epochs=bench.epochs,
+        arguments = trainer_arguments(
+            output,
+            config,
+            precision,
             train_sampling_strategy="group_by_length",
-            save_strategy="no",
             logging_strategy="no",
-            report_to="none",
             disable_tqdm=True,
             use_cpu=True,
-            bf16=precision == "bf16",
-            seed=bench.seed,
         )
         epochs: list[float] = []
 

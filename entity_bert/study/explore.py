@@ -174,7 +174,7 @@ def cross_attention(run: Run, sentence: Sentence) -> tuple[list[str], np.ndarray
             "(entity_bert.models.entity_bert.EntityBertBody) has one"
         )
     examples = run.examples_for([sentence])
-    predict_indexes(run.model, examples, 1, run.device, run.config.precision)
+    predict_indexes(run.model, examples, 1, run.device, run.precision)
     matrix = body.attention[0].float().cpu().numpy()
     words = list(sentence.tokens)
     return words, matrix[: len(words), : len(words)]

@@ -30,6 +30,7 @@ import pandas as pd
 import yaml
 
 from entity_bert.core.fileio import atomic_write_text
+from entity_bert.study.layout import Layout
 
 GRID_KEYS = ("lr", "hidden", "batch_size", "epochs")
 
@@ -53,6 +54,11 @@ class TuneSettings:
     num_cpus: int = 2
     cpus_per_trial: float = 1
     max_failures: int = 2
+    run: dict = field(default_factory=dict)  # other run settings, e.g. the encoder's lr when fine-tuning
+    scheduler: str = "fifo"  # fifo: every trial to its end; asha: weak trials stopped early (ASHA)
+    grace_period: int = 1  # asha: epochs every trial runs before it can be stopped
+    reduction_factor: int = 3  # asha: about 1 in this many trials goes on at each rung
+    retrain_seeds: list[int] = field(default_factory=list)  # the best point trained again and tested
     name: str = "grid"
     storage: str = "results/tune"
     processed_dir: str = "data/processed"
@@ -64,13 +70,16 @@ class TuneSettings:
 
     @classmethod
     def load(cls, path: str | Path) -> TuneSettings:
-        return cls(**yaml.safe_load(Path(path).read_text("utf-8"))["tune"])
+        """The profile's ``tune`` block; storage and outputs in the profile's folders (:class:`Layout`)."""
+        profile = yaml.safe_load(Path(path).read_text("utf-8"))
+        return cls(**{**Layout.of(profile).tune_paths, **profile["tune"]})
 
 
 def _run_config(settings: dict, point: dict, trial_dir: Path):
     from entity_bert.runs.config import resolve
 
     run = {
+        **settings["run"],
         "corpus": settings["corpus"],
         "label_set": settings["label_set"],
         "model": {"name": settings["model"], "hidden": point["hidden"], "cell": settings["cell"]},
@@ -79,7 +88,7 @@ def _run_config(settings: dict, point: dict, trial_dir: Path):
         "encoder": settings["encoder"] or {},
         "epochs": point["epochs"],
         "patience": point["epochs"],  # a grid point trains for its number of epochs
-        "lr": point["lr"],
+        "head_lr": point["lr"],  # the layers above the encoder (the paper searched the LSTM's)
         "batch_size": point["batch_size"],
         "max_train_sentences": settings["max_train_sentences"],
         "max_eval_sentences": settings["max_eval_sentences"],
@@ -162,7 +171,7 @@ def run_grid(settings: TuneSettings, address: str | None = None) -> pd.DataFrame
         tuner = tune.Tuner(
             trainable,
             param_space={**space, "settings": absolute},
-            tune_config=tune.TuneConfig(metric="best_dev_f1", mode="max"),
+            tune_config=tune.TuneConfig(metric="best_dev_f1", mode="max", scheduler=_scheduler(settings)),
             run_config=tune.RunConfig(
                 name=settings.name,
                 storage_path=absolute["storage"],
@@ -172,8 +181,60 @@ def run_grid(settings: TuneSettings, address: str | None = None) -> pd.DataFrame
         )
     results = tuner.fit()
     table = grid_table(results)
-    write_grid_outputs(table, settings)
+    tested = retrain_best(table, absolute, settings.retrain_seeds)
+    write_grid_outputs(table, settings, tested)
     return table
+
+
+def _scheduler(settings: TuneSettings):
+    """FIFO (every trial runs its epochs) or ASHA over epochs (Li et al. 2020, MLSys: asynchronous
+    successive halving): at each rung (``grace_period`` x ``reduction_factor``^k epochs) a trial
+    goes on only if its dev F1 is in the top 1/``reduction_factor`` of the trials that reached it."""
+    from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+
+    if settings.scheduler == "fifo":
+        return FIFOScheduler()
+    if settings.scheduler != "asha":
+        raise ValueError(f"scheduler must be fifo or asha, not {settings.scheduler!r}")
+    return ASHAScheduler(
+        time_attr="epoch",
+        max_t=max(settings.grid["epochs"]),
+        grace_period=settings.grace_period,
+        reduction_factor=settings.reduction_factor,
+    )
+
+
+def best_point(table: pd.DataFrame) -> dict | None:
+    """The grid point of the best dev F1 (the first of equals, in the table's order)."""
+    if not table.best_dev_f1.notna().any():
+        return None
+    best = table.loc[table.best_dev_f1.idxmax()]
+    return {key: best[key].item() if hasattr(best[key], "item") else best[key] for key in GRID_KEYS}
+
+
+def retrain_best(table: pd.DataFrame, settings: dict, seeds: list[int]) -> pd.DataFrame:
+    """The best point trained again with each of ``seeds`` and scored on test (one row per seed).
+
+    A run already done (its result JSON with the same configuration) is read,
+    not trained again, so an interrupted retraining resumes.
+    """
+    from entity_bert.training.evaluation import train_unless_done
+
+    point = best_point(table)
+    if point is None or not seeds:
+        return pd.DataFrame()
+    rows = []
+    for seed in seeds:
+        folder = Path(settings["storage"]) / f"{settings['name']}-best" / f"seed{seed}"
+        config = _run_config({**settings, "seed": seed}, point, folder)
+        record = train_unless_done(config)
+        micro = record["decodings"]["constrained"]["scores"]["micro"]
+        rows.append(
+            point
+            | {"seed": seed, "test_precision": micro["precision"], "test_recall": micro["recall"]}
+            | {"test_f1": micro["f1"], "dev_f1": record["dev_scores"]["micro"]["f1"]}
+        )
+    return pd.DataFrame(rows)
 
 
 def grid_table(results) -> pd.DataFrame:
@@ -187,14 +248,40 @@ def grid_table(results) -> pd.DataFrame:
                 "best_dev_f1": metrics.get("best_dev_f1"),
                 "last_dev_f1": metrics.get("dev_f1"),
                 "epochs_run": metrics.get("epoch"),
-                "status": "error" if result.error else "ok",
+                "status": _status(result, metrics),
             }
         )
     return pd.DataFrame(rows).sort_values(list(GRID_KEYS)).reset_index(drop=True)
 
 
-def write_grid_outputs(table: pd.DataFrame, settings: TuneSettings) -> None:
-    """``grid_search.{csv,md}`` and a bar chart of every trial's best dev F1."""
+def _status(result, metrics: dict) -> str:
+    if result.error:
+        return "error"
+    stopped = metrics.get("epoch") is not None and metrics["epoch"] < result.config["epochs"]
+    return "stopped early" if stopped else "ok"  # stopped by the scheduler (ASHA) before its last epoch
+
+
+def _tested_lines(tested: pd.DataFrame) -> list[str]:
+    """The best point trained again with several seeds and scored on test."""
+    if tested.empty:
+        return []
+    f1 = tested.test_f1
+    spread = f" +- {f1.std(ddof=1):.4f}" if len(f1) > 1 else ""
+    return [
+        f"## The best point, trained again with {len(tested)} seed(s) and tested",
+        "",
+        f"Test entity F1 (seqeval strict, IOB2, constrained decoding): mean {f1.mean():.4f}{spread} "
+        f"over seeds {', '.join(str(s) for s in tested.seed)}.",
+        "",
+        tested.to_markdown(index=False),
+        "",
+    ]
+
+
+def write_grid_outputs(
+    table: pd.DataFrame, settings: TuneSettings, tested: pd.DataFrame | None = None
+) -> None:
+    """``grid_search.{csv,md}`` (and the best point's test runs, if any) and a chart of the dev F1s."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -208,11 +295,13 @@ def write_grid_outputs(table: pd.DataFrame, settings: TuneSettings) -> None:
         f"# Grid search: {settings.model} ({settings.cell}), {settings.regime} regime, "
         f"{settings.corpus}, seed {settings.seed}",
         "",
-        f"Metric: best dev entity F1 (seqeval strict, IOB2) over each trial's epochs. Best point: {summary}. "
+        f"Metric: best dev entity F1 (seqeval strict, IOB2) over each trial's epochs; scheduler "
+        f"{settings.scheduler} (`stopped early`: ASHA stopped the trial at a rung). Best point: {summary}. "
         "The paper's reported best: lr 0.001, hidden 128, batch size 64, epochs 20 (claimed, section 4.2).",
         "",
         table.to_markdown(index=False),
         "",
+        *_tested_lines(tested if tested is not None else pd.DataFrame()),
     ]
     atomic_write_text(tables / "grid_search.md", "\n".join(page))
     labels = [f"lr={r.lr:g} h={r.hidden} b={r.batch_size} e={r.epochs}" for r in table.itertuples()]

@@ -47,7 +47,7 @@ TARGET = 3.0
 
 @dataclass
 class RawTextBench:
-    model: str = "models/maccrobat2020__entity-bert__seed13"  # written by the raw_text DVC stage
+    model: str = "models/default/maccrobat2020__entity-bert__seed13"  # written by the raw_text DVC stage
     corpus: str = "maccrobat2020"
     split: str = "test"
     documents: int | None = None  # the first N documents (all by default)

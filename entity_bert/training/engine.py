@@ -37,7 +37,7 @@ from entity_bert.runs.config import RunConfig
 from entity_bert.runs.data import split_file, subset_indexes
 from entity_bert.runs.model import RunModel
 from entity_bert.scoring.metrics import entity_scores
-from entity_bert.training.features import cached_features
+from entity_bert.training.features import cached_features, cached_lower_states
 
 
 class Interrupted(Exception):
@@ -78,8 +78,11 @@ def predict_decodings(
     return {name: decoded.get(name, []) for name in DECODINGS}
 
 
-def dev_scores(model: Tagger, examples: list[Example], tags: list[str], config: RunConfig, device) -> dict:
-    predicted = predict_indexes(model, examples, config.eval_batch_size, device, config.precision)
+def dev_scores(
+    model: Tagger, examples: list[Example], tags: list[str], batch_size: int, device, precision: str
+) -> dict:
+    """Strict seqeval scores of the model's decoded tags on dev (what picks the best epoch)."""
+    predicted = predict_indexes(model, examples, batch_size, device, precision)
     gold = [[tags[i] for i in e.labels] for e in examples]
     return entity_scores(gold, [[tags[i] for i in row] for row in predicted])
 
@@ -89,17 +92,31 @@ def make_optimizer(model: Tagger, config: RunConfig) -> torch.optim.Adam:
     trainable = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
     encoder = [p for name, p in trainable if name.startswith(ENCODER_PREFIX)]
     head = [p for name, p in trainable if not name.startswith(ENCODER_PREFIX)]
-    groups = [{"params": head, "lr": config.head_lr or config.lr}]
+    groups = [{"params": head, "lr": config.head_lr or config.lr, "initial_lr": config.head_lr or config.lr}]
     if encoder:
-        groups.append({"params": encoder, "lr": config.lr})
+        groups.append({"params": encoder, "lr": config.lr, "initial_lr": config.lr})
     return torch.optim.Adam(groups, fused=True)  # one kernel per step, on CPU and CUDA alike
+
+
+def decay_lr(optimizer: torch.optim.Optimizer, step: int, total: int) -> None:
+    """The linear schedule: each group's learning rate times (total - step) / total at step ``step``.
+
+    Hugging Face's ``linear`` schedule without warm-up (``run_ner.py``'s
+    default), used to check our harness against its ``Trainer``.
+    """
+    for group in optimizer.param_groups:
+        group["lr"] = group["initial_lr"] * max(0.0, (total - step) / total)
 
 
 class Run(RunModel):
     """A run's model (:class:`~entity_bert.runs.model.RunModel`), its data and its training loop."""
 
     def examples(self, split: str, cached: bool) -> list[Example]:
-        """A split's examples; with ``cached``, the frozen regime's cached encoder features."""
+        """A split's examples; with ``cached``, what the fixed part of the encoder computes, from its cache.
+
+        The ``frozen`` regime caches the encoder's word features; the ``top``
+        regime the piece states of the fixed layers below the trained ones.
+        """
         config = self.config
         path = split_file(config, split)
         sentences = read_jsonl(path)
@@ -108,8 +125,15 @@ class Run(RunModel):
         examples = self.examples_for(sentences)
         if cached:
             cache = Path(config.features_dir) / config.corpus / config.label_set
-            encoder = self.model.source.word_encoder
-            features = cached_features(encoder, config.encoder, sentences, chosen, path, cache)
+            source = self.model.source
+            if config.regime == "top":
+                states = cached_lower_states(
+                    source.word_encoder, config.encoder, sentences, chosen, path, cache, source.fixed_layers
+                )
+                for example, windows in zip(examples, states, strict=True):
+                    example.lower = windows
+                return examples
+            features = cached_features(source.word_encoder, config.encoder, sentences, chosen, path, cache)
             for example, vectors in zip(examples, features, strict=True):
                 example.features, example.encoded = vectors, None
         return examples
@@ -131,7 +155,9 @@ class Run(RunModel):
         for step, indexes in enumerate(progress(batches, desc=f"epoch {epoch}", unit="batch")):
             if stop_after_steps is not None and steps_done + step == stop_after_steps:
                 raise Interrupted(f"stopped after {stop_after_steps} steps")
-            with autocast(self.device, config.precision):
+            if config.lr_schedule == "linear":
+                decay_lr(optimizer, (epoch - 1) * len(batches) + step, config.epochs * len(batches))
+            with autocast(self.device, self.precision):
                 loss = model.loss(to_device(collate([train[i] for i in indexes]), self.device))
             optimizer.zero_grad()
             loss.backward()
@@ -163,7 +189,7 @@ class Run(RunModel):
         }
         if (folder / "last" / "state.json").exists():
             state = checkpoint.resume(folder / "last", model, optimizer)
-        cached = config.regime == "frozen" and caches_features(config.model.name)
+        cached = config.regime in ("frozen", "top") and caches_features(config.model.name)
         train, dev = self.examples("train", cached), self.examples("dev", cached)
         steps = 0  # counted from this (possibly resumed) start, for stop_after_steps
         model.memoise(True)  # what does not change while training (MRC: a frozen encoder's states)
@@ -173,7 +199,7 @@ class Run(RunModel):
             total = self.train_epoch(train, optimizer, epoch, stop_after_steps, steps)
             steps += math.ceil(len(train) / config.batch_size)
             model.fit_support(train, config.eval_batch_size, self.device)
-            scores = dev_scores(model, dev, self.tags, config, self.device)
+            scores = dev_scores(model, dev, self.tags, config.eval_batch_size, self.device, self.precision)
             f1 = scores["micro"]["f1"]
             state["training_s"] += time.perf_counter() - started
             state["history"].append({"epoch": epoch, "loss": total, "dev_f1": f1})

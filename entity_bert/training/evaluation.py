@@ -29,6 +29,7 @@ from pathlib import Path
 import torch
 import transformers
 
+from entity_bert.core.device import machine
 from entity_bert.core.fileio import atomic_write_text
 from entity_bert.data.corpus import Sentence
 from entity_bert.data.iob2 import DECODINGS
@@ -37,6 +38,7 @@ from entity_bert.models.registry import input_kind
 from entity_bert.runs.config import RunConfig
 from entity_bert.runs.data import load_split, split_file, subset_indexes
 from entity_bert.runs.model import RunModel, load_trained
+from entity_bert.runs.record import is_done
 from entity_bert.scoring.metrics import decoding_scores, entity_scores
 from entity_bert.training.efficiency import measure
 from entity_bert.training.engine import Run, predict_decodings
@@ -50,7 +52,7 @@ def neural_predictor(run: RunModel) -> Predictor:
     def predict(sentences: list[Sentence]) -> dict[str, list[list[str]]]:
         examples = run.examples_for(sentences)
         config = run.config
-        decoded = predict_decodings(run.model, examples, config.eval_batch_size, run.device, config.precision)
+        decoded = predict_decodings(run.model, examples, config.eval_batch_size, run.device, run.precision)
         return {name: [[run.tags[i] for i in row] for row in rows] for name, rows in decoded.items()}
 
     return predict
@@ -73,7 +75,9 @@ def score_test(config: RunConfig, predict: Predictor, test: list[Sentence]) -> d
     }
 
 
-def _record(config: RunConfig, split: str, extra: dict) -> dict:
+def _record(
+    config: RunConfig, split: str, extra: dict, device: torch.device, precision: str = "fp32"
+) -> dict:
     return {
         "corpus": config.corpus,
         "split": split,
@@ -90,6 +94,8 @@ def _record(config: RunConfig, split: str, extra: dict) -> dict:
             "transformers": transformers.__version__,
             "python": platform.python_version(),
             "machine": platform.machine(),
+            "precision": precision,  # what the run trained and predicted in (`auto` resolved)
+            **machine(device),  # CPU model, torch's CPU capability, a matmul rate, the GPU if any
         },
     }
 
@@ -99,10 +105,19 @@ def write_result(config: RunConfig, record: dict) -> Path:
     return config.result_path
 
 
+def train_unless_done(config: RunConfig) -> dict:
+    """The run's result: read if it is done with this configuration (:func:`is_done`), else trained."""
+    if is_done(config):
+        return json.loads(config.result_path.read_text("utf-8"))
+    return train_and_evaluate(config)
+
+
 def train_and_evaluate(config: RunConfig, stop_after_steps: int | None = None) -> dict:
     """Train a run (resuming if it was interrupted), evaluate it on test, write its result JSON."""
     if input_kind(config.model.name) == "features":  # the feature CRF
         return _feature_crf(config)
+    if input_kind(config.model.name) == "trainer":  # the reference: Hugging Face's Trainer recipe
+        return _reference(config)
     run = Run(config)
     state = run.train(stop_after_steps)
     test = load_split(config, "test")
@@ -120,7 +135,7 @@ def train_and_evaluate(config: RunConfig, stop_after_steps: int | None = None) -
         "tags": run.tags,
         **tested,
     }
-    record = _record(config, "test", extra)
+    record = _record(config, "test", extra, run.device, run.precision)
     write_result(config, record)
     return record
 
@@ -128,6 +143,10 @@ def train_and_evaluate(config: RunConfig, stop_after_steps: int | None = None) -
 def predictor_for(config: RunConfig) -> Predictor:
     if input_kind(config.model.name) == "features":  # the feature CRF
         return _every_decoding(FeatureCRF.load(config.checkpoint_dir / "best").predict)
+    if input_kind(config.model.name) == "trainer":
+        from entity_bert.training.reference import load_reference
+
+        return load_reference(config)
     return neural_predictor(load_trained(config))
 
 
@@ -168,6 +187,32 @@ def _feature_crf(config: RunConfig) -> dict:
         "device": "cpu",
     }
     dev = entity_scores([s.tags for s in load_split(config, "dev")], crf.predict(load_split(config, "dev")))
-    record = _record(config, "test", {"dev_scores": dev, "efficiency": efficiency, **tested})
+    extra = {"dev_scores": dev, "efficiency": efficiency, **tested}
+    record = _record(config, "test", extra, torch.device("cpu"), "fp64")  # crfsuite: doubles, on the CPU
+    write_result(config, record)
+    return record
+
+
+def _reference(config: RunConfig) -> dict:
+    """Train the reference (:mod:`.reference`), score it as every run is scored, write its JSON."""
+    from entity_bert.training.reference import timing, train_reference
+
+    reference, state = train_reference(config)
+    test = load_split(config, "test")
+    reference.cut_words = 0
+    tested = score_test(config, reference, test)
+    efficiency = timing(reference, test[: config.efficiency_sentences])
+    efficiency["training_s"] = state["training_s"]
+    extra = {
+        "dev_scores": state["dev_scores"],
+        "best_epoch": None,  # the recipe keeps its final model: no selection on dev
+        "epochs_run": config.epochs,
+        "history": state["history"],
+        "efficiency": efficiency,
+        "tags": reference.tags,
+        "truncated_test_words": reference.cut_words,  # predicted O: cut off at 512 word pieces
+        **tested,
+    }
+    record = _record(config, "test", extra, reference.device, reference.precision)
     write_result(config, record)
     return record

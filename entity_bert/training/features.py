@@ -1,12 +1,15 @@
-"""The ``frozen`` regime's cache of encoder word features.
+"""Caches of a fixed encoder's output: word features (regime `frozen`), lower layers' states (`top`).
 
 With the encoder fixed, its word features (one vector per word, from the
 first word piece; :mod:`entity_bert.models.encoder`) never change, so they are
 computed once per split and stored as float32 in one safetensors file:
-``features`` [all words, hidden] and ``lengths`` [sentences]. The file name
-holds a key derived from the encoder's weights hash, the windowing settings,
-the split file's sha256 and the sentences used (all, or a subset), so a
-changed encoder or corpus never reads a stale cache.
+``features`` [all words, hidden] and ``lengths`` [sentences]. With only its
+bottom layers fixed (the ``top`` regime), the piece states after them are
+cached the same way, per window: ``states`` [all pieces, hidden], ``pieces``
+[windows] and ``windows`` [sentences]. The file name holds a key derived from
+the encoder's weights hash, the windowing settings, the split file's sha256,
+the sentences used (all, or a subset) and, for lower states, the layers
+fixed, so a changed encoder or corpus never reads a stale cache.
 """
 
 from __future__ import annotations
@@ -84,3 +87,57 @@ def cached_features(
     if lengths != [len(s.tokens) for s in sentences]:
         raise ValueError(f"{path}: cached features do not match the split's sentences")
     return list(torch.split(tensors["features"], lengths))
+
+
+@torch.no_grad()
+def compute_lower_states(
+    word_encoder: WordEncoder, tokenizer, sentences: list[Sentence], spec: EncoderSpec, layers: int
+) -> list[list[Tensor]]:
+    """Per sentence, per window: piece states [pieces, hidden] after the first ``layers`` layers (eval)."""
+    word_encoder.eval()
+    device = next(word_encoder.parameters()).device
+    examples = [
+        Example([0] * len(s.tokens), encoded=encode_sentence(tokenizer, s.tokens, spec)) for s in sentences
+    ]
+    states: list[list[Tensor] | None] = [None] * len(sentences)
+    for indexes in progress(length_batches(examples, 32, None), desc="lower states"):
+        batch = collate([examples[i] for i in indexes])
+        ids, mask = batch["input_ids"].to(device), batch["attention_mask"].to(device)
+        hidden = word_encoder.lower(ids, mask, layers).cpu()
+        row = 0
+        for i in indexes:
+            windows = examples[i].encoded.windows
+            states[i] = [hidden[row + k, : len(w)].clone() for k, w in enumerate(windows)]
+            row += len(windows)
+    return states
+
+
+def cached_lower_states(
+    word_encoder: WordEncoder,
+    spec: EncoderSpec,
+    sentences: list[Sentence],
+    indexes: list[int],
+    split_file: Path,
+    cache_dir: Path,
+    layers: int,
+) -> list[list[Tensor]]:
+    """The lower states of ``sentences`` (the split's sentences at ``indexes``), cached."""
+    key = cache_key(spec, split_file, indexes)
+    path = cache_dir / f"{split_file.stem}-lower{layers}-{key}.safetensors"
+    if not path.exists():
+        states = compute_lower_states(word_encoder, load_tokenizer(spec), sentences, spec, layers)
+        windows = [w for sentence in states for w in sentence]
+        tensors = {
+            "states": torch.cat(windows) if windows else torch.zeros(0, word_encoder.output_size),
+            "pieces": torch.tensor([len(w) for w in windows], dtype=torch.long),
+            "windows": torch.tensor([len(s) for s in states], dtype=torch.long),
+        }
+        with atomic_path(path) as tmp:
+            save_file(tensors, tmp)
+    tensors = load_file(path)
+    counts = tensors["windows"].tolist()
+    if len(counts) != len(sentences):
+        raise ValueError(f"{path}: cached lower states do not match the split's sentences")
+    windows = list(torch.split(tensors["states"], tensors["pieces"].tolist()))
+    starts = [sum(counts[:i]) for i in range(len(counts))]
+    return [windows[start : start + count] for start, count in zip(starts, counts, strict=True)]

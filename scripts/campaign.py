@@ -1,0 +1,137 @@
+"""Run a profile's training cells in the campaign's order, committing each one as it finishes.
+
+    python scripts/campaign.py [--profile full] [--steps 1 2 3 4] [--dry-run]
+
+The full profile is many hours of training on a CPU, more than one session
+holds, so it runs as a campaign of cells (DVC stages), in this order:
+
+1. Entity-BERT, BERT and the Hugging Face reference on every corpus, first seed;
+2. MRC, biaffine, template NER and CONTaiNER, first seed;
+3. the other seeds, every system;
+4. Table 6: the RNN ablation's runs;
+5. the grid search (``entity-bert tune``, outside DVC's lock: Ray may spread
+   it over a cluster), recorded afterwards with ``dvc commit``.
+
+A cell whose stage is in the lockfile with its result written is done and
+skipped (``dvc repro --allow-missing --dry`` afterwards confirms none is out
+of date); any other is ``dvc repro <stage>``, which first remakes what it
+needs that a fresh clone lacks (the corpora, the encoder). After each cell,
+the profile's tables, figures and report are drawn again from the cells done
+so far by the stages' own commands (missing cells shown as missing: the cells
+table; ``dvc repro`` records those stages once every cell is done), and the
+cell's results, the lockfiles and the report are committed to git. An
+interrupted campaign starts again where it stopped, on any machine. Progress:
+cells done of all, and an ETA from the mean time of the cells run so far.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+FIRST = ("entity-bert", "bert", "hf-trainer")
+
+
+def cells(profile: dict, step: int) -> list[str]:
+    """The DVC stages of one step of the campaign, in order."""
+    name, study = profile["profile"], profile["study"]
+    first, others = study["seeds"][0], study["seeds"][1:]
+
+    def train(systems, seeds):
+        return [
+            f"pipelines/train/dvc.yaml:train@{name}-{corpus}-{system}-{seed}"
+            for seed in seeds
+            for system in systems
+            for corpus in study["corpora"]
+        ]
+
+    if step == 1:
+        return train([s for s in study["systems"] if s in FIRST], [first])
+    if step == 2:
+        return train([s for s in study["systems"] if s not in FIRST], [first])
+    if step == 3:
+        return train(study["systems"], others)
+    if step == 4:
+        ablation = profile["ablation"]
+        return [
+            f"pipelines/train/dvc.yaml:ablation_run@{name}-{corpus}-{cell}-{seed}"
+            for seed in ablation["seeds"]
+            for cell in ablation["cells"]
+            for corpus in ablation["corpora"]
+        ]
+    return []
+
+
+def is_done(stage: str) -> bool:
+    """Whether a cell's stage is in the training lockfile and its result folder holds a result."""
+    lock = yaml.safe_load((ROOT / "pipelines" / "train" / "dvc.lock").read_text("utf-8")) or {}
+    entry = (lock.get("stages") or {}).get(stage.split(":")[-1])
+    if not entry:
+        return False
+    results = [out["path"] for out in entry.get("outs", []) if out["path"].startswith("results/")]
+    return all(any((ROOT / path).glob("*.json")) for path in results)
+
+
+def run(command: list[str], dry: bool) -> int:
+    print("$", " ".join(command), flush=True)
+    return 0 if dry else subprocess.run(command, cwd=ROOT).returncode
+
+
+def render(ablation: bool, dry: bool) -> None:
+    """The profile's tables (and Table 6, once its runs began), figures and report, from the cells done."""
+    commands = [["entity-bert", "study", "tables"]]
+    commands += [["entity-bert", "ablation", "--table"]] if ablation else []
+    commands += [["entity-bert", "study", "figures"], ["entity-bert", "study", "report"]]
+    for command in commands:
+        run(command, dry)
+
+
+def commit(message: str, dry: bool) -> None:
+    """Commit the results, lockfiles and parameters that changed (nothing else of the work tree)."""
+    paths = ["results", "dvc.lock", "pipelines/train/dvc.lock"]  # the active profile stays as committed
+    run(["git", "add", "--", *paths], dry)
+    if not dry and subprocess.run(["git", "diff", "--cached", "--quiet"], cwd=ROOT).returncode:
+        run(["git", "commit", "-q", "-m", message], dry)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--profile", default="full", help="a profile under params/profiles")
+    parser.add_argument("--steps", nargs="+", type=int, default=[1, 2, 3, 4, 5], help="the steps, in order")
+    parser.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
+    args = parser.parse_args()
+    profile = yaml.safe_load((ROOT / "params" / "profiles" / f"{args.profile}.yaml").read_text("utf-8"))
+    if run(["entity-bert", "study", "use", args.profile], args.dry_run):
+        return 1
+    todo = [(step, stage) for step in args.steps for stage in cells(profile, step)]
+    spent: list[float] = []
+    for done, (step, stage) in enumerate(todo):
+        mean = sum(spent) / len(spent) if spent else 0.0
+        eta = f", ETA {mean * (len(todo) - done) / 3600:.1f} h at {mean / 60:.0f} min a cell" if spent else ""
+        print(f"[step {step}] cell {done + 1} of {len(todo)}{eta}: {stage}", flush=True)
+        if is_done(stage):
+            continue
+        started = time.perf_counter()
+        if run(["dvc", "repro", stage], args.dry_run):
+            print(f"{stage} failed: the campaign stops here (rerun to resume)", file=sys.stderr)
+            return 1
+        spent.append(time.perf_counter() - started)
+        render(step >= 4, args.dry_run)
+        commit(f"{args.profile} profile: {stage.split(':')[-1]} done", args.dry_run)
+    if 5 in args.steps:
+        if run(["entity-bert", "tune"], args.dry_run):
+            return 1
+        run(["dvc", "commit", "--force", f"grid_search@{args.profile}"], args.dry_run)  # recorded afterwards
+        render(True, args.dry_run)
+        commit(f"{args.profile} profile: the grid search done", args.dry_run)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
