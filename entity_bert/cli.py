@@ -424,7 +424,7 @@ def build_parser(run_options: bool = True) -> argparse.ArgumentParser:
     table1.set_defaults(func=cmd_table1)
     runs = tables.add_parser("runs", help="one row per run result (results/runs/*.json)")
     runs.add_argument("--runs", default="results/runs", help="folder of run results")
-    runs.add_argument("--out", default="results/tables/runs.md", help="output Markdown file")
+    runs.add_argument("--out", default="results/runs/runs.md", help="output Markdown file")
     runs.set_defaults(func=cmd_runs_table)
 
     train = commands.add_parser("train", help="train a model and evaluate it on the test split")
@@ -562,7 +562,7 @@ def build_parser(run_options: bool = True) -> argparse.ArgumentParser:
     train_cell.add_argument("--system", required=True, help="a system of the profile")
     train_cell.add_argument("--seed", required=True, type=int, help="a seed of the profile")
     for name, text in (
-        ("tables", "Tables 2-5, significance tests and results/metrics.json from the study's runs"),
+        ("tables", "Tables 2-5, significance, decoding, cells and metrics.json from the study's runs"),
         ("figures", "Figures 5-9 from the tables"),
         ("report", "results/REPORT.md: each claim of the paper, our number and a verdict"),
     ):

@@ -1,4 +1,4 @@
-"""Synthetic study runs: result dicts shaped like ``results/study/runs/*/*.json``, for tests.
+"""Synthetic study runs: result dicts shaped like ``results/<profile>/runs/*/*.json``, for tests.
 
 Each corpus gets random gold IOB2 sentences; each system predicts them with a
 given skill (the chance of getting a gold entity exactly right; the misses are

@@ -6,7 +6,7 @@ them, in percent, with the source each was read from; ``confirmed`` is "no" wher
 listed a figure. A row without a figure records that its authors never evaluated on that dataset.
 
 Three tables, all in percent, set these beside the paper's claims (:mod:`.claims`) and our measurements
-(``results/metrics.json``):
+(the profile's ``metrics.json``):
 
 - :func:`baselines_table`: the paper's baseline P and R (its Tables 2-3), the F1 they imply (derived by
   us) and the F1 the baselines' own authors published on the same datasets;
@@ -86,7 +86,7 @@ def load_literature() -> pd.DataFrame:
 
 
 def load_metrics(path: str | Path) -> dict | None:
-    """``results/metrics.json`` ({corpus: {system: means}}), or ``None`` where the profile wrote none."""
+    """A profile's ``metrics.json`` ({corpus: {system: means}}), or ``None`` where it wrote none."""
     path = Path(path)
     return json.loads(path.read_text("utf-8")) if path.exists() else None
 
@@ -481,7 +481,7 @@ def _corpora(metrics: dict | None, profile: dict) -> list[str]:
 def _decoding_note(table: pd.DataFrame) -> str:
     found = sorted({value for value in table.decode.dropna() for value in value.split("/")})
     if not found:
-        return "The decoding behind our figures is not recorded in `results/metrics.json`."
+        return "The decoding behind our figures is not recorded in the profile's `metrics.json`."
     return f"Our figures use {' and '.join(f'`{value}`' for value in found)} decoding (as recorded)."
 
 
@@ -540,8 +540,8 @@ def literature_section(metrics: dict | None, profile: dict, encoder: str, device
         "Strict: seqeval's strict mode on IOB2 (an entity counts only if its tags are well formed and its "
         "type and extent match); conlleval: the CoNLL script's reading, in which an I- tag may open an "
         "entity. Best system: the highest strict F1 of ours on that row (per type where the published "
-        f"dataset is one type). {NA}: not recorded in `results/metrics.json`. A blank published cell: no "
-        f"figure for that system on that dataset. {_decoding_note(domain)}",
+        f"dataset is one type). {NA}: not recorded in the profile's `metrics.json`. A blank published "
+        f"cell: no figure for that system on that dataset. {_decoding_note(domain)}",
         "",
         markdown_table(domain_shown(domain, literature, keys)),
         "",

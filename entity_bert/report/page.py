@@ -1,6 +1,6 @@
 """``results/REPORT.md``: the study's report, generated from its tables and its profile.
 
-:func:`write_report` reads the CSV tables the study wrote (``results/tables``),
+:func:`write_report` reads the CSV tables the study wrote (``results/<profile>/tables``),
 checks the paper's claims against them (:mod:`entity_bert.report.verdicts`) and writes
 one Markdown page: what the study is, the profile that produced it and how
 our setting differs from the paper's, a "Claims and verdicts" table, one
@@ -390,7 +390,7 @@ def embedded_section(path: Path, heading: str) -> list[str]:
 
 
 def decoding_section(tables_dir: Path) -> list[str]:
-    """Argmax against constrained decoding, strict and conlleval (``results/tables/decoding.md``)."""
+    """Argmax against constrained decoding, strict and conlleval (the profile's ``tables/decoding.md``)."""
     heading = "## Decoding: each word's argmax or the most probable valid IOB2 tags"
     return embedded_section(tables_dir / "decoding.md", heading)
 

@@ -1,7 +1,7 @@
 """The study's Tables 2-5, its significance tests and its headline metrics, from the run results.
 
 The study trains every (corpus, system, seed) and writes one result JSON per
-run (``results/study/runs/*/*.json``); the caller loads them and passes the
+run (``results/<profile>/runs/*/*.json``); the caller loads them and passes the
 list of run dicts here. From them:
 
 - :func:`quality_table` (our Tables 2 and 3): precision, recall, token
@@ -11,7 +11,7 @@ list of run dicts here. From them:
   throughput and training time, then the paper's claimed rows;
 - :func:`significance_table`: Entity-BERT against each other system, across
   seeds and over test sentences (``entity_bert.scoring.significance``);
-- :func:`headline_metrics`: the mean scores as JSON (``results/metrics.json``), and
+- :func:`headline_metrics`: the mean scores as JSON (the profile's ``metrics.json``), and
   :func:`write_metric_cells`: one small file per corpus and system for ``dvc metrics show``;
 - :func:`decoding_table`: Entity-BERT and BERT under both decodings (argmax
   and constrained to valid IOB2), each read by both scorers (strict seqeval
