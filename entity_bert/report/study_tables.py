@@ -580,12 +580,12 @@ def _decoding_summary(frame: pd.DataFrame) -> str:
     if not len(frame):
         return "No corpus has runs scored under both decodings."
     change = 100 * (frame.constrained_strict_f1 - frame.argmax_strict_f1)
-    agree = (frame.constrained_strict_f1 - frame.constrained_conlleval_f1).abs().max()
+    agree = 100 * (frame.constrained_strict_f1 - frame.constrained_conlleval_f1).abs().max()
     return (
         f"Constrained decoding changes strict F1 by {change.min():+.2f} to {change.max():+.2f} points; the "
         f"difference is significant (paired bootstrap, p < {SIGNIFICANCE_LEVEL}) for "
         f"{int(frame.significant.sum())} of {len(frame)} (corpus, system) pairs. Under it the strict and "
-        f"conlleval readings differ by at most {agree:.1e} F1; under argmax by up to "
+        f"conlleval readings differ by at most {agree:.2f} points; under argmax by up to "
         f"{100 * (frame.argmax_strict_f1 - frame.argmax_conlleval_f1).abs().max():.2f} points."
     )
 
