@@ -43,24 +43,34 @@ def cache_key(spec: EncoderSpec, split_file: Path, indexes: list[int]) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
-@torch.no_grad()
-def compute_features(
-    word_encoder: WordEncoder, tokenizer, sentences: list[Sentence], spec: EncoderSpec, batch_size: int = 32
-) -> list[Tensor]:
-    """Word features of each sentence, [words, hidden], computed in eval mode."""
+def _encoder_batches(
+    word_encoder: WordEncoder, tokenizer, sentences: list[Sentence], spec: EncoderSpec, desc: str
+):
+    """The sentences' word-piece windows in length-sorted batches, on the encoder's device (eval mode).
+
+    Yields (sentence indexes, their examples, the collated batch).
+    """
     word_encoder.eval()
     device = next(word_encoder.parameters()).device
     examples = [
         Example([0] * len(s.tokens), encoded=encode_sentence(tokenizer, s.tokens, spec)) for s in sentences
     ]
-    features: list[Tensor | None] = [None] * len(sentences)
-    for indexes in progress(length_batches(examples, batch_size, None), desc="features"):
+    for indexes in progress(length_batches(examples, 32, None), desc=desc):
         batch = collate([examples[i] for i in indexes])
-        states = word_encoder(
-            batch["input_ids"].to(device), batch["attention_mask"].to(device), batch["word_index"].to(device)
-        ).cpu()
-        for row, i in enumerate(indexes):
-            features[i] = states[row, : len(examples[i])].clone()
+        keys = ("input_ids", "attention_mask", "word_index")
+        yield indexes, [examples[i] for i in indexes], {k: batch[k].to(device) for k in keys}
+
+
+@torch.no_grad()
+def compute_features(
+    word_encoder: WordEncoder, tokenizer, sentences: list[Sentence], spec: EncoderSpec
+) -> list[Tensor]:
+    """Word features of each sentence, [words, hidden], computed in eval mode."""
+    features: list[Tensor | None] = [None] * len(sentences)
+    for indexes, examples, batch in _encoder_batches(word_encoder, tokenizer, sentences, spec, "features"):
+        states = word_encoder(batch["input_ids"], batch["attention_mask"], batch["word_index"]).cpu()
+        for row, (i, example) in enumerate(zip(indexes, examples, strict=True)):
+            features[i] = states[row, : len(example)].clone()
     return features
 
 
@@ -94,19 +104,14 @@ def compute_lower_states(
     word_encoder: WordEncoder, tokenizer, sentences: list[Sentence], spec: EncoderSpec, layers: int
 ) -> list[list[Tensor]]:
     """Per sentence, per window: piece states [pieces, hidden] after the first ``layers`` layers (eval)."""
-    word_encoder.eval()
-    device = next(word_encoder.parameters()).device
-    examples = [
-        Example([0] * len(s.tokens), encoded=encode_sentence(tokenizer, s.tokens, spec)) for s in sentences
-    ]
     states: list[list[Tensor] | None] = [None] * len(sentences)
-    for indexes in progress(length_batches(examples, 32, None), desc="lower states"):
-        batch = collate([examples[i] for i in indexes])
-        ids, mask = batch["input_ids"].to(device), batch["attention_mask"].to(device)
-        hidden = word_encoder.lower(ids, mask, layers).cpu()
+    for indexes, examples, batch in _encoder_batches(
+        word_encoder, tokenizer, sentences, spec, "lower states"
+    ):
+        hidden = word_encoder.lower(batch["input_ids"], batch["attention_mask"], layers).cpu()
         row = 0
-        for i in indexes:
-            windows = examples[i].encoded.windows
+        for i, example in zip(indexes, examples, strict=True):
+            windows = example.encoded.windows
             states[i] = [hidden[row + k, : len(w)].clone() for k, w in enumerate(windows)]
             row += len(windows)
     return states
