@@ -15,7 +15,7 @@
     entity-bert tune     [--params params/study.yaml] [--address RAY_ADDRESS]
     entity-bert bench    [--corpus NAME] [--train-sentences N] [--test-sentences N]
     entity-bert bench    --raw-text [--model MODEL_DIR] [--documents N]
-    entity-bert bench    --cells PROFILE [--systems ...] [--corpora ...] [--sentences N] [--epochs E]
+    entity-bert bench    --cells PROFILE [--systems ...] [--corpora ...] [--sentences N] [--cell-epochs E]
     entity-bert study    use PROFILE | encoder | features --corpus NAME
                          | train --corpus NAME --system NAME --seed N | tables | figures | report
 
@@ -303,7 +303,7 @@ def cmd_bench_cells(args: argparse.Namespace) -> int:
         for system in (s for s in systems if args.regime in regimes(s)):
             overrides[system] = {**overrides[system], "regime": args.regime}
     with tempfile.TemporaryDirectory() as scratch:
-        frame = time_cells(profile, systems, corpora, args.sentences, args.epochs, Path(scratch))
+        frame = time_cells(profile, systems, corpora, args.sentences, args.cell_epochs, Path(scratch))
     out = args.out_dir or "results/bench"
     print(write_projection(frame, profile, len(settings["seeds"]), out, machine(torch.device("cpu"))))
     print(f"written to {out}/cells.json and cells.md")
@@ -541,7 +541,9 @@ def build_parser(run_options: bool = True) -> argparse.ArgumentParser:
     bench.add_argument("--systems", nargs="+", help="--cells: only these systems (default: the profile's)")
     bench.add_argument("--corpora", nargs="+", help="--cells: only these corpora (default: the profile's)")
     bench.add_argument("--sentences", type=int, default=64, help="--cells: sentences timed per slice")
-    bench.add_argument("--epochs", type=float, default=8.0, help="--cells: epochs a cell is assumed to run")
+    bench.add_argument(
+        "--cell-epochs", type=float, default=8.0, help="--cells: epochs a cell is assumed to run"
+    )
     bench.add_argument("--regime", help="--cells: with this regime where a system takes it (e.g. top)")
     bench.set_defaults(func=cmd_bench)
 

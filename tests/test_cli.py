@@ -118,3 +118,18 @@ def test_train_evaluate_and_predict_from_the_command_line(tmp_path, capsys, monk
 def test_evaluate_without_a_trained_run_fails_in_one_line(tmp_path, capsys):
     assert main(["evaluate", "--run", str(tmp_path)]) == 2
     assert capsys.readouterr().err.startswith(f"{tmp_path / 'config.json'}: no run configuration")
+
+
+def test_the_bench_options_make_a_bench_config_of_the_right_types():
+    """`entity-bert bench` builds its configuration from the parsed options that are its fields."""
+    from dataclasses import fields
+
+    from entity_bert.cli import build_parser
+    from entity_bert.study.bench import BenchConfig
+
+    args = build_parser(run_options=False).parse_args(["bench", "--train-sentences", "8"])
+    names = {f.name for f in fields(BenchConfig)}
+    config = BenchConfig(**{k: v for k, v in vars(args).items() if k in names and v is not None})
+    assert config.train_sentences == 8 and config.epochs == 2 and isinstance(config.epochs, int)
+    cells = build_parser(run_options=False).parse_args(["bench", "--cells", "full", "--cell-epochs", "6"])
+    assert cells.cell_epochs == 6.0 and cells.cells == "full"
