@@ -19,7 +19,15 @@ from entity_bert.core import device as dev
 )
 def test_auto_picks_bf16_only_on_cpus_that_run_it_natively(monkeypatch, flags, expected):
     monkeypatch.setattr(dev, "cpu_flags", lambda: flags)
+    monkeypatch.setattr(dev, "bf16_is_faster", lambda: True)
     assert dev.pick_precision("auto", torch.device("cpu")) == expected
+
+
+def test_auto_keeps_fp32_where_the_bf16_instructions_are_measured_slower(monkeypatch):
+    assert isinstance(dev.bf16_is_faster.__wrapped__(), bool)  # the real measurement runs here
+    monkeypatch.setattr(dev, "cpu_flags", lambda: {"avx2", "avx512_bf16"})
+    monkeypatch.setattr(dev, "bf16_is_faster", lambda: False)  # as on an Intel Xeon measured here
+    assert dev.pick_precision("auto", torch.device("cpu")) == "fp32"
 
 
 def test_a_pinned_precision_is_kept_and_an_unknown_one_refused(monkeypatch):
