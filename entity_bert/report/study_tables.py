@@ -695,7 +695,7 @@ def write_metric_cells(metrics: dict, folder: str | Path) -> None:
     """``<folder>/<corpus>/<system>.json``: mean F1, precision and recall over seeds.
 
     ``dvc metrics show`` prints one row per file, so one small file per corpus
-    and system keeps it within 80 columns; ``results/metrics.json`` holds
+    and system keeps it within 80 columns; the profile's ``metrics.json`` holds
     the same means with their standard deviations, token accuracy and seeds.
     """
     with atomic_directory(Path(folder)) as tmp:

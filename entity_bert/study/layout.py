@@ -12,7 +12,8 @@ after it, and ``dvc.yaml`` spells the same paths with ``${profile}``:
 ``models/<p>/<slot>``      the run exported for raw text
 ``results/<p>/``           ``runs/<slot>/`` result JSONs, ``ablation/``,
                            ``tune/``, ``tables/``, ``figures/``,
-                           ``notebooks/``, ``metrics.json``, ``metrics/``,
+                           ``notebooks/``, ``metrics.json``, ``f1/`` (the cells
+                           ``dvc metrics show`` lists),
                            ``raw_text/`` and the profile's report
 =========================  ==============================================
 
@@ -82,7 +83,7 @@ class Layout:
 
     @property
     def metrics(self) -> Path:
-        return self.results / "metrics"
+        return self.results / "f1"  # short: `dvc metrics show` keeps its rows within 80 columns
 
     def run_folder(self, cell: str) -> Path:
         """A training cell's result folder (``cell``: its :func:`slot`)."""
