@@ -70,7 +70,8 @@ def cells(profile: dict, step: int) -> list[str]:
 
 def is_done(stage: str) -> bool:
     """Whether a cell's stage is in the training lockfile and its result folder holds a result."""
-    lock = yaml.safe_load((ROOT / "pipelines" / "train" / "dvc.lock").read_text("utf-8")) or {}
+    path = ROOT / "pipelines" / "train" / "dvc.lock"
+    lock = (yaml.safe_load(path.read_text("utf-8")) if path.exists() else None) or {}
     entry = (lock.get("stages") or {}).get(stage.split(":")[-1])
     if not entry:
         return False
