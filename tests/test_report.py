@@ -290,3 +290,12 @@ def test_the_report_shows_the_cells_page_and_links_the_other_profiles_reports(tm
     assert (
         "## Cells: what ran, where, and what is missing" in text and "**2 of 6 training cells done**" in text
     )
+
+
+def test_sentence_counts_of_whole_splits_read_as_all():
+    from entity_bert.report.page import _sentence_range
+
+    measured = pd.DataFrame({"source": ["measured", "measured"], "train_sentences": ["all", "all"]})
+    assert _sentence_range({"table2_quality": measured}, "train_sentences") == "all the"
+    mixed = pd.DataFrame({"source": ["measured", "measured"], "train_sentences": ["600", "50-all"]})
+    assert _sentence_range({"table2_quality": mixed}, "train_sentences") == "50-600 (or all)"

@@ -231,15 +231,19 @@ def claim_section(verdict: Verdict, tables_dir: Path, figures_dir: Path, out_dir
 
 
 def _sentence_range(tables: dict[str, pd.DataFrame | None], column: str) -> str:
-    values = []
+    """The range of a sentence count over the measured rows; "all" (a whole split) where a row says so."""
+    values, whole = [], False
     for name in ("table2_quality", "table3_quality"):
         frame = tables.get(name)
         if frame is not None and column in frame:
             for item in frame.loc[frame.source == "measured", column].dropna().astype(str):
-                values += [int(float(part)) for part in item.split("-") if part]
+                whole = whole or "all" in item
+                values += [int(float(part)) for part in item.split("-") if part and part != "all"]
     if not values:
-        return "unknown"
-    return str(min(values)) if min(values) == max(values) else f"{min(values)}-{max(values)}"
+        return "all the" if whole else "unknown"
+    low, high = min(values), max(values)
+    counted = str(low) if low == high else f"{low}-{high}"
+    return f"{counted} (or all)" if whole else counted
 
 
 def _cell_spread(table6: pd.DataFrame | None) -> str:
