@@ -12,8 +12,8 @@ import json
 from entity_bert.runs.config import RunConfig
 
 
-def is_done(config: RunConfig) -> bool:
-    """Whether the run's result exists, with this very configuration.
+def done_result(config: RunConfig) -> dict | None:
+    """The run's result, if it exists with this very configuration; else None.
 
     The stored configuration is read back through :class:`RunConfig`, so a
     setting added since (with a default that keeps the old behaviour) does not
@@ -21,9 +21,14 @@ def is_done(config: RunConfig) -> bool:
     """
     path = config.result_path
     if not path.exists():
-        return False
-    stored = json.loads(path.read_text("utf-8"))["config"]
-    return RunConfig.from_dict(stored).to_dict() == config.to_dict()
+        return None
+    record = json.loads(path.read_text("utf-8"))
+    return record if RunConfig.from_dict(record["config"]).to_dict() == config.to_dict() else None
+
+
+def is_done(config: RunConfig) -> bool:
+    """Whether the run's result exists, with this very configuration (:func:`done_result`)."""
+    return done_result(config) is not None
 
 
 def with_decoding(record: dict, decode: str) -> dict:

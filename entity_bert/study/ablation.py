@@ -18,14 +18,13 @@ the ``ablation`` stage then only draws Table 6 from them.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from entity_bert.runs.config import RunConfig, resolve
-from entity_bert.runs.record import is_done
+from entity_bert.runs.record import done_result
 from entity_bert.study.layout import Layout
 
 
@@ -83,4 +82,5 @@ def run_ablation(settings: AblationSettings) -> list[dict]:
 
 def finished(settings: AblationSettings) -> list[dict]:
     """The results of the ablation runs done so far (with their current configuration); none is trained."""
-    return [json.loads(c.result_path.read_text("utf-8")) for c in ablation_configs(settings) if is_done(c)]
+    results = (done_result(config) for config in ablation_configs(settings))
+    return [result for result in results if result is not None]

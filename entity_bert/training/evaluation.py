@@ -38,7 +38,7 @@ from entity_bert.models.registry import input_kind
 from entity_bert.runs.config import RunConfig
 from entity_bert.runs.data import load_split, split_file, subset_indexes
 from entity_bert.runs.model import RunModel, load_trained
-from entity_bert.runs.record import is_done
+from entity_bert.runs.record import done_result
 from entity_bert.scoring.metrics import decoding_scores, entity_scores
 from entity_bert.training.efficiency import measure
 from entity_bert.training.engine import Run, predict_decodings
@@ -106,10 +106,9 @@ def write_result(config: RunConfig, record: dict) -> Path:
 
 
 def train_unless_done(config: RunConfig) -> dict:
-    """The run's result: read if it is done with this configuration (:func:`is_done`), else trained."""
-    if is_done(config):
-        return json.loads(config.result_path.read_text("utf-8"))
-    return train_and_evaluate(config)
+    """The run's result: read if it is done with this configuration (:func:`done_result`), else trained."""
+    done = done_result(config)
+    return done if done is not None else train_and_evaluate(config)
 
 
 def train_and_evaluate(config: RunConfig, stop_after_steps: int | None = None) -> dict:
