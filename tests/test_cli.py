@@ -133,3 +133,13 @@ def test_the_bench_options_make_a_bench_config_of_the_right_types():
     assert config.train_sentences == 8 and config.epochs == 2 and isinstance(config.epochs, int)
     cells = build_parser(run_options=False).parse_args(["bench", "--cells", "full", "--cell-epochs", "6"])
     assert cells.cell_epochs == 6.0 and cells.cells == "full"
+
+
+def test_train_takes_every_regime_the_registry_knows():
+    """`entity-bert train --regime` accepts each regime some system trains in (top included)."""
+    from entity_bert.cli import build_parser
+    from entity_bert.models.registry import MODEL_NAMES, regimes
+
+    for regime in {regime for name in MODEL_NAMES for regime in regimes(name)}:
+        argv = ["train", "--corpus", "c", "--model", "bert", "--regime", regime]
+        assert build_parser(run_options=False).parse_args(argv).regime == regime
