@@ -333,6 +333,11 @@ def cmd_study(args: argparse.Namespace) -> int:
     if args.action == "use":
         print(f"{study.use_profile(args.profile)}: now the {args.profile} profile (run `dvc repro`)")
         return 0
+    if args.action == "code":
+        from entity_bert.study.code import write_code_lists
+
+        print(f"wrote the code lists of {len(write_code_lists(args.out))} systems under {args.out}/")
+        return 0
     profile = study.load_profile(args.params)
     if args.action == "encoder":
         print(f"wrote {study.write_encoder(profile)}")
@@ -559,6 +564,8 @@ def build_parser(run_options: bool = True) -> argparse.ArgumentParser:
     )
     use.add_argument("profile", help="smoke, default, full or paper")
     actions.add_parser("encoder", help="the profile's encoder under data/encoder")
+    code = actions.add_parser("code", help="per system, the sha256 of the code its training cells run")
+    code.add_argument("--out", default="pipelines/train/code", help="folder of the lists (<system>.txt)")
     features = actions.add_parser("features", help="cached encoder features of one corpus (frozen regime)")
     features.add_argument("--corpus", required=True, help="a corpus of the profile")
     train_cell = actions.add_parser(

@@ -6,8 +6,12 @@ model through one engine, and the result JSON.
 
 from __future__ import annotations
 
+import inspect
 import json
+import sys
+import threading
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import torch
@@ -16,6 +20,7 @@ from safetensors.torch import load_file
 from entity_bert.core.errors import InputError
 from entity_bert.models.registry import MODEL_NAMES, regimes
 from entity_bert.report.tables import runs_table
+from entity_bert.study.code import ROOT, system_files
 from entity_bert.training.engine import Interrupted, Run
 from entity_bert.training.evaluation import train_and_evaluate
 
@@ -90,6 +95,25 @@ def test_frozen_regime_caches_features_and_never_changes_the_encoder(corpus, tmp
     assert not any(name.startswith("source.word_encoder.") for name in saved)
 
 
+def run_traced(work):
+    """``work()``'s result, and the project-relative files of entity_bert/ whose functions it ran."""
+    ran: set[str] = set()
+
+    def profile(frame, event, arg):
+        if event == "call" and frame.f_code.co_flags & inspect.CO_NEWLOCALS:  # a function, not an import
+            ran.add(frame.f_code.co_filename)
+
+    sys.setprofile(profile)
+    threading.setprofile(profile)
+    try:
+        result = work()
+    finally:
+        sys.setprofile(None)
+        threading.setprofile(None)
+    package = ROOT / "entity_bert"
+    return result, {Path(f).relative_to(ROOT).as_posix() for f in ran if Path(f).is_relative_to(package)}
+
+
 @pytest.mark.parametrize(("name", "regime"), [(m, r) for m in MODEL_NAMES for r in regimes(m)])
 def test_every_model_trains_and_evaluates_in_each_of_its_regimes(corpus, tmp_path, name, regime):
     config = synthetic_run_config(
@@ -102,7 +126,12 @@ def test_every_model_trains_and_evaluates_in_each_of_its_regimes(corpus, tmp_pat
         max_eval_sentences=16,
         efficiency_sentences=8,
     )  # the plumbing of every model; learning is tested per model on the whole synthetic corpus
-    record = train_and_evaluate(config)
+    if regime == regimes(name)[0]:  # traced once a model (tracing is slow): which files does it run?
+        record, ran = run_traced(lambda: train_and_evaluate(config))
+        # its cells' DVC stages depend on its code list (study/code.py): every file it ran is on it
+        assert ran - set(system_files(name)) == set()
+    else:
+        record = train_and_evaluate(config)
     assert record["model"] == name and record["regime"] == regime
     constrained = record["decodings"]["constrained"]
     assert 0.0 <= constrained["scores"]["micro"]["f1"] <= 1.0

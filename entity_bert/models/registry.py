@@ -69,6 +69,9 @@ class System:
     exports: tuple[tuple[str, str], ...] = ()  # (setting, file name): files an exported model carries
     characters: bool = True  # words input: a character CNN beside the word embeddings
     named_cell: bool = False  # its recurrent cell is part of its run name when not the LSTM (Table 6)
+    # The files only some systems run (project-relative): its own model, beside the shared training
+    # code (study/code.py). A cell's DVC stage depends on the shared code and these, nothing else.
+    code: tuple[str, ...] = ()
 
 
 def _tagger(body: Callable[[ModelConfig, int], nn.Module]) -> Builder:
@@ -142,20 +145,27 @@ def _transformer(config: ModelConfig, size: int) -> nn.Module:
 
 _encoder_only = _tagger(_no_body)  # BERT and BERT-CRF
 
+# Modules that some systems run and others never do (the rest of the training code is shared).
+_M = "entity_bert/models/"
+_RNN = tuple(f"{_M}{name}.py" for name in ("recurrent", "sru", "indrnn", "gfrnn"))  # the recurrent cells
+_SPANS = (f"{_M}span_decoding.py",)
+
 
 ROWS = [  # the paper's systems first, in the order of its tables
     System(
         "mrc", _mrc, "encoder", "mrc", "Li et al. (2019) MRC",
         "Li et al. (2020), ACL, arXiv 1910.11476", "paper",
         live_encoder=True, exports=(("mrc_queries", "mrc_queries.yaml"),),
+        code=(f"{_M}mrc.py", *_SPANS, "params/mrc_queries.yaml"),
     ),
     System(
         "biaffine", _biaffine, "encoder", "biaffine", "Yu et al. (2020) biaffine",
-        "Yu, Bohnet and Poesio (2020), ACL", "paper",
+        "Yu, Bohnet and Poesio (2020), ACL", "paper", code=(f"{_M}biaffine.py", *_SPANS, *_RNN),
     ),
     System(
         "template", _template, "encoder", "template", "Cui et al. (2021) template BART",
         "Cui et al. (2021), Findings of ACL", "paper", live_encoder=True,
+        code=(f"{_M}template.py", *_SPANS),
     ),
     System(
         "bert", _encoder_only, "encoder", "softmax",
@@ -163,28 +173,36 @@ ROWS = [  # the paper's systems first, in the order of its tables
     ),
     System(
         "container", _container, "encoder", "container", "CONTaiNER (Das et al. 2021)",
-        "Das et al. (2022), ACL, arXiv 2109.07589", "paper",
+        "Das et al. (2022), ACL, arXiv 2109.07589", "paper", code=(f"{_M}container.py",),
     ),
     System(
         "entity-bert", _tagger(_entity_bert), "encoder", "softmax",
         "Entity-BERT (ours)", "Lu et al. (2023), Front. Neurosci. 17:1259652", "paper", named_cell=True,
+        code=(f"{_M}entity_bert.py", *_RNN),
     ),
     System(
         "bert-crf", _encoder_only, "encoder", "crf", citation="Devlin et al. (2019)"
     ),
     System(
         "lstm-crf", _tagger(_recurrent(bidirectional=False)), "words", "crf",
-        citation="Huang, Xu and Yu (2015)", characters=False,
+        citation="Huang, Xu and Yu (2015)", characters=False, code=(f"{_M}scratch.py", *_RNN),
     ),
     System(
         "bilstm-crf", _tagger(_recurrent(bidirectional=True)), "words", "crf",
-        citation="Lample et al. (2016)", named_cell=True,
+        citation="Lample et al. (2016)", named_cell=True, code=(f"{_M}scratch.py", *_RNN),
     ),
-    System("transformer-crf", _tagger(_transformer), "words", "crf", citation="Vaswani et al. (2017)"),
-    System("crf", None, "features", "crf", citation="Lafferty et al. (2001); sklearn-crfsuite"),
+    System(
+        "transformer-crf", _tagger(_transformer), "words", "crf",
+        citation="Vaswani et al. (2017)", code=(f"{_M}scratch.py",),
+    ),
+    System(
+        "crf", None, "features", "crf",
+        citation="Lafferty et al. (2001); sklearn-crfsuite", code=(f"{_M}feature_crf.py",),
+    ),
     System(  # a check of our harness (training/reference.py), beside the paper's systems in Tables 2-3
         "hf-trainer", None, "trainer", "softmax", "HF Trainer (reference)",
         "Wolf et al. (2020), EMNLP demos: transformers' run_ner.py recipe", "reference",
+        code=("entity_bert/training/reference.py",),
     ),
 ]
 SYSTEMS: dict[str, System] = {row.name: row for row in ROWS}
