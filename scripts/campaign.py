@@ -12,9 +12,10 @@ holds, so it runs as a campaign of cells (DVC stages), in this order:
 5. the grid search (``entity-bert tune``, outside DVC's lock: Ray may spread
    it over a cluster), recorded afterwards with ``dvc commit``.
 
-A cell whose stage is in the lockfile with its result written is done and
-skipped (``dvc repro --allow-missing --dry`` afterwards confirms none is out
-of date); any other is ``dvc repro <stage>``, which first remakes what it
+A cell whose stage is in the lockfile with its result written, and which
+``dvc repro --dry --allow-missing`` would not run (nothing it depends on
+changed: its system's code list, data, parameters), is done and skipped;
+any other is ``dvc repro <stage>``, which first remakes what it
 needs that a fresh clone lacks (the corpora, the encoder). After each cell,
 the profile's tables, figures and report are drawn again from the cells done
 so far by the stages' own commands (missing cells shown as missing: the cells
@@ -76,7 +77,12 @@ def is_done(stage: str) -> bool:
     if not entry:
         return False
     results = [out["path"] for out in entry.get("outs", []) if out["path"].startswith("results/")]
-    return all(any((ROOT / path).glob("*.json")) for path in results)
+    if not all(any((ROOT / path).glob("*.json")) for path in results):
+        return False
+    # and nothing it depends on changed since (its code, data, parameters): only outputs may be missing
+    dry = ["dvc", "repro", "--dry", "--allow-missing", "--single-item", stage]
+    answer = subprocess.run(dry, cwd=ROOT, capture_output=True, text=True)
+    return answer.returncode == 0 and "Running stage" not in answer.stdout
 
 
 def run(command: list[str], dry: bool) -> int:
@@ -95,7 +101,7 @@ def render(ablation: bool, dry: bool) -> None:
 
 def commit(message: str, dry: bool) -> None:
     """Commit the results, lockfiles and parameters that changed (nothing else of the work tree)."""
-    paths = ["results", "dvc.lock", "pipelines/train/dvc.lock"]  # the active profile stays as committed
+    paths = ["results", "dvc.lock", "pipelines/train/dvc.lock", "pipelines/train/code"]  # no params
     run(["git", "add", "--", *paths], dry)
     if not dry and subprocess.run(["git", "diff", "--cached", "--quiet"], cwd=ROOT).returncode:
         run(["git", "commit", "-q", "-m", message], dry)
@@ -109,6 +115,8 @@ def main() -> int:
     args = parser.parse_args()
     profile = yaml.safe_load((ROOT / "params" / "profiles" / f"{args.profile}.yaml").read_text("utf-8"))
     if run(["entity-bert", "study", "use", args.profile], args.dry_run):
+        return 1
+    if run(["dvc", "repro", "pipelines/train/dvc.yaml:code"], args.dry_run):  # each system's code, current
         return 1
     todo = [(step, stage) for step in args.steps for stage in cells(profile, step)]
     spent: list[float] = []

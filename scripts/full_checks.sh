@@ -2,7 +2,7 @@
 # The full profile's two checks (issue 15), each a set of `entity-bert train` runs on
 # the full splits, seed 13, fp32, written under results/full/checks/<check>/:
 #
-#   regime   Entity-BERT (and BERT) fine-tuned whole vs. in the `top` regime (the
+#   regime   Entity-BERT fine-tuned whole vs. in the `top` regime (the
 #            encoder's top 2 of 6 layers trained over cached states of the 4 below),
 #            the full profile's settings otherwise (Adam, encoder lr 1e-4, head lr 1e-3,
 #            patience 3, at most 30 epochs). `top` may stand in for fine-tuning only
@@ -34,10 +34,8 @@ train() {  # corpus model regime [options]: one run, unless its result is there
 for corpus in "${corpora[@]}"; do
   case $check in
     regime)
-      for model in entity-bert bert; do
-        for regime in top finetune; do
-          train "$corpus" "$model" "$regime" --lr 1e-4 --head-lr 1e-3 --epochs 30 --patience 3
-        done
+      for regime in top finetune; do
+        train "$corpus" entity-bert "$regime" --lr 1e-4 --head-lr 1e-3 --epochs 30 --patience 3
       done ;;
     harness)
       recipe=(--lr 5e-5 --lr-schedule linear --epochs 3 --batch-size 8)

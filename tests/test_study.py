@@ -100,3 +100,14 @@ def test_the_tiny_random_encoder_is_the_same_on_every_write(tmp_path):
     second = study.write_encoder(profile, tmp_path / "b")
     assert sha256_file(first / "model.safetensors") == sha256_file(second / "model.safetensors")
     assert (first / "tokenizer_config.json").is_file() and (first / "manifest.json").is_file()
+
+
+def test_a_dev_cap_subsets_dev_alone_the_same_for_every_seed():
+    capped = RunConfig(corpus="x", label_set="all", max_dev_sentences=1000)
+    other_seed = RunConfig(corpus="x", label_set="all", max_dev_sentences=1000, seed=14)
+    dev = subset_indexes(capped, "dev", 4581)
+    assert len(dev) == 1000 and dev == subset_indexes(other_seed, "dev", 4581)
+    assert subset_indexes(capped, "test", 4797) == list(range(4797))  # the test split stays whole
+    assert subset_indexes(capped, "dev", 430) == list(range(430))  # a smaller dev split too
+    both = RunConfig(corpus="x", label_set="all", max_dev_sentences=1000, max_eval_sentences=300)
+    assert len(subset_indexes(both, "dev", 4581)) == 300  # the smaller limit wins

@@ -179,11 +179,18 @@ def differences_section(profile: dict, tables: dict[str, pd.DataFrame | None]) -
         f"- **Regime.** `{run.get('regime', 'unknown')}`, at most {_value(run.get('epochs'))} epochs "
         f"(patience {_value(run.get('patience'))}), learning rate {_value(run.get('lr'))}, "
         f"{_value(run.get('max_train_sentences'))} training and {_value(run.get('max_eval_sentences'))} "
-        f"dev/test sentences per run, seeds {_value(study.get('seeds'))}; the paper's protocol: "
+        f"dev/test sentences per run{_dev_cap(run)}, seeds {_value(study.get('seeds'))}; "
+        "the paper's protocol: "
         f"{paper['epochs']} epochs, patience {paper['early_stopping_patience']}, learning rate "
         f"{paper['learning_rate']}, its full datasets (claimed: {CITATION}, section 4.2).",
         "",
     ]
+
+
+def _dev_cap(run: dict) -> str:
+    """How many dev sentences score early stopping, where a run caps them."""
+    cap = run.get("max_dev_sentences")
+    return "" if cap is None else f" (early stopping scores a seeded {cap} of a larger dev split)"
 
 
 def verdict_table(verdicts: list[Verdict]) -> pd.DataFrame:

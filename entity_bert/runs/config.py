@@ -47,6 +47,7 @@ class RunConfig:
     max_grad_norm: float = 1.0  # gradient clipping by global norm
     max_train_sentences: int | None = None  # a seeded subset, for quick runs
     max_eval_sentences: int | None = None  # a seeded subset of dev and test
+    max_dev_sentences: int | None = None  # at most this many dev sentences score early stopping (seeded)
     subset_rule: str = "sample"  # sample: random.sample; nested: a seeded permutation's prefix
     efficiency_sentences: int = 200  # test sentences timed for latency and throughput
     processed_dir: str = "data/processed"  # prepared corpora

@@ -25,6 +25,16 @@ def split_file(config: RunConfig, split: str) -> Path:
     return Path(config.processed_dir) / config.corpus / config.label_set / f"{split}.jsonl"
 
 
+def _limit(config: RunConfig, split: str) -> int | None:
+    """The most sentences a run uses of a split (None: all of them)."""
+    limits = {
+        "train": [config.max_train_sentences],
+        "dev": [config.max_eval_sentences, config.max_dev_sentences],  # dev scores early stopping only
+        "test": [config.max_eval_sentences],
+    }[split]
+    return min((limit for limit in limits if limit is not None), default=None)
+
+
 def subset_indexes(config: RunConfig, split: str, total: int) -> list[int]:
     """Indexes of the sentences a run uses: all, or a seeded subset in corpus order.
 
@@ -32,7 +42,7 @@ def subset_indexes(config: RunConfig, split: str, total: int) -> list[int]:
     so a smaller subset lies inside a larger one: runs scored on different
     numbers of test sentences can still be compared on the sentences they share.
     """
-    limit = config.max_train_sentences if split == "train" else config.max_eval_sentences
+    limit = _limit(config, split)
     if limit is None or limit >= total:
         return list(range(total))
     if config.subset_rule == "nested":

@@ -115,7 +115,8 @@ def caching_configs(profile: dict, corpus: str) -> list[RunConfig]:
         config = run_config(profile, corpus, system, profile["study"]["seeds"][0])
         if config.regime != "frozen" or not caches_features(system):
             continue
-        key = (config.max_train_sentences, config.max_eval_sentences, config.subset_rule)
+        limits = config.max_train_sentences, config.max_eval_sentences, config.max_dev_sentences
+        key = (*limits, config.subset_rule)
         if key not in seen:
             seen.add(key)
             configs.append(config)
