@@ -137,3 +137,16 @@ def test_memoised_frozen_states_equal_the_live_encoders_and_are_reused():
         model.memoise(False)
     assert torch.allclose(live, first, atol=1e-5) and torch.equal(first, again)
     assert calls == [] and model.memo is None  # the second read came from the memo; off frees it
+
+
+def test_match_logits_are_the_same_projected_per_pair_or_per_word():
+    """m(concat(E_i, E_j)) is one function, whether W_1 runs on each pair or once on each word."""
+    torch.manual_seed(0)
+    config = ModelConfig(name="mrc", mrc_queries=str(QUERIES))
+    tags = iob2.tag_vocabulary(["Disease", "Drug"])
+    model = build_tagger(config, tags, "frozen", EncoderSpec("tiny-random")).eval()
+    states = torch.randn(2, 3, 5, model.source.output_size)  # [T, B, n, d]: 30 words
+    every = torch.cartesian_prod(*(torch.arange(k) for k in (2, 3, 5, 5)))  # 150 pairs: per word
+    few = every[::12]  # 13 pairs: per pair
+    assert len(every) > states[..., 0].numel() > len(few)
+    torch.testing.assert_close(model.match_logits(states, every)[::12], model.match_logits(states, few))

@@ -224,7 +224,10 @@ class MRCNER(NERModel):
     def match_logits(self, states: Tensor, pairs: Tensor) -> Tensor:
         """m(concat(E_i, E_j)) of each pair ``(t, b, i, j)`` (rows of ``pairs``), fp32."""
         t, b, i, j = pairs.unbind(dim=1)
-        hidden = F.gelu(self.match_start(states[t, b, i]) + self.match_end(states[t, b, j]))
+        if len(pairs) > states[..., 0].numel():  # more pairs than words: project each word once
+            hidden = F.gelu(self.match_start(states)[t, b, i] + self.match_end(states)[t, b, j])
+        else:
+            hidden = F.gelu(self.match_start(states[t, b, i]) + self.match_end(states[t, b, j]))
         return self.match_out(self.dropout(hidden)).squeeze(-1).float()
 
     def allowed_pairs(self, mask: Tensor) -> Tensor:
