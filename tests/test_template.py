@@ -16,6 +16,7 @@ from entity_bert.models.template import (
     choose_spans,
     sentence_pieces,
     span_text_pieces,
+    target_tree,
     template_continuations,
     template_texts,
     type_words,
@@ -221,3 +222,24 @@ def test_seq2seq_template_ner_trains_through_the_engine(seq2seq_folder, corpus, 
     losses = [epoch["loss"] for epoch in record["history"]]
     assert len(losses) == 2 and losses[1] < losses[0]
     assert 0.0 <= record["decodings"]["constrained"]["scores"]["micro"]["f1"] <= 1.0
+
+
+def test_the_tree_packed_loss_equals_templates_decoded_one_by_one():
+    """Training decodes a sentence's targets as one prefix tree: the same mean cross-entropy (Eq. 1-3)."""
+    model = build_tagger(ModelConfig(name="template", span_max_words=3), TAGS, "finetune", TINY).eval()
+    batch = _batch(WORDS)
+    batch["labels"] = torch.tensor([[0, 1, 0, 0, 0], [3, 0, 0, -100, -100]])
+    model.negatives = 100.0  # every non-entity span: spans that start at one word share pieces
+    torch.manual_seed(0)  # the negative spans are sampled from torch's RNG
+    tree = model.loss(batch)
+    torch.manual_seed(0)
+    targets = model.training_targets(batch)
+    assert len(targets) > 4  # gold and sampled negatives
+    first = [t for b, t in targets if b == 0]
+    shared = target_tree(0, first, model.start_id)
+    assert len(shared.ids) - 1 < sum(len(t) for t in first)  # some prefixes are shared, decoded once
+    memory, memory_mask = model.memory(batch)
+    log_probs, labels, _ = model.teacher_forced(targets, memory, memory_mask)
+    assert tree.item() == pytest.approx(torch.nn.functional.nll_loss(log_probs, labels).item(), abs=1e-5)
+    tree.backward()
+    assert model.decoder.bert.embeddings.word_embeddings.weight.grad.abs().sum() > 0

@@ -237,6 +237,34 @@ def tree_rows(
     return rows
 
 
+@dataclass
+class TargetTree:
+    """One training row: a sentence's filled templates as one prefix tree under the start token."""
+
+    sentence: int
+    ids: list[int]
+    positions: list[int]
+    parents: list[int]
+    weights: list[int]  # node -> how many of the targets run through it (the root: none)
+
+
+def target_tree(sentence: int, targets: list[list[int]], start_id: int) -> TargetTree:
+    """The targets (span pieces + template) of one sentence as a prefix tree; shared prefixes once."""
+    tree, index = TargetTree(sentence, [start_id], [0], [-1], [0]), {}
+    for target in targets:
+        node = 0
+        for token in target:
+            if (node, token) not in index:
+                index[node, token] = len(tree.ids)
+                tree.ids.append(token)
+                tree.parents.append(node)
+                tree.positions.append(tree.positions[node] + 1)
+                tree.weights.append(0)
+            node = index[node, token]
+            tree.weights[node] += 1
+    return tree
+
+
 def _pad(rows: list[list[int]], value: int, device: torch.device) -> Tensor:
     return pad(rows, value).to(device)
 
@@ -355,16 +383,34 @@ class TemplateNER(NERModel):
         picked = torch.randperm(len(negatives))[:wanted].tolist()  # torch's global RNG
         return chosen + [negatives[i] for i in sorted(picked)]
 
-    def loss(self, batch: dict[str, Tensor]) -> Tensor:
-        """Teacher-forced cross-entropy of the filled templates, given each sentence (Eq. 1-3)."""
-        memory, memory_mask = self.memory(batch)
+    def training_targets(self, batch: dict[str, Tensor]) -> list[tuple[int, list[int]]]:
+        """(sentence, span pieces + template pieces) of every filled template the batch trains on."""
         words = sentence_pieces(batch)
-        examples = [
+        return [
             (b, span_text_pieces(words[b], first, end) + self.templates[k])
             for b, first, end, k in self.training_spans(batch)
         ]
-        log_probs, labels, _ = self.teacher_forced(examples, memory, memory_mask)
-        return F.nll_loss(log_probs, labels)
+
+    def loss(self, batch: dict[str, Tensor]) -> Tensor:
+        """Teacher-forced cross-entropy of the filled templates, given each sentence (Eq. 1-3).
+
+        The mean over all target tokens of -log p(t_c | t_1..t_{c-1}, X). A sentence's targets are
+        decoded as one prefix tree (:func:`target_tree`, the 4D-mask trick of inference): the
+        sentence's encoder states are read once rather than once per template, and a token shared by
+        several targets' prefixes is decoded once and counted once for each of them.
+        """
+        memory, memory_mask = self.memory(batch)
+        targets: list[list[list[int]]] = [[] for _ in range(memory.shape[0])]
+        for b, target in self.training_targets(batch):
+            targets[b].append(target)
+        trees = [target_tree(b, t, self.start_id) for b, t in enumerate(targets) if t]
+        trees.sort(key=lambda tree: len(tree.ids))  # passes of like lengths: little padding
+        total, count = memory.new_zeros((), dtype=torch.float32), 0
+        for chunk in _chunks(trees, [len(tree.ids) for tree in trees]):
+            weights = _pad([tree.weights for tree in chunk], 0, memory.device)
+            total = total - (self.node_log_probs(chunk, memory, memory_mask) * weights).sum()
+            count += int(weights.sum())
+        return total / count
 
     # -- inference
 
@@ -390,6 +436,21 @@ class TemplateNER(NERModel):
     def score_rows(self, rows: list[TreeRow], memory: Tensor, memory_mask: Tensor) -> Tensor:
         """f(T) of every (span, template) of ``rows``, in their order."""
         device = memory.device
+        token = self.node_log_probs(rows, memory, memory_mask)
+        # f(T) = the span's pieces (a prefix sum) + the template's trie path
+        prefix = token.cumsum(dim=1)
+        token = F.pad(token, (0, 1))  # a zero column for padded paths
+        items = [(k, last) for k, r in enumerate(rows) for last in r.ends for _ in self.templates]
+        item_row = torch.tensor([k for k, _ in items], device=device)
+        item_last = torch.tensor([last for _, last in items], device=device)
+        paths = _pad([p for r in rows for p in r.paths], token.shape[1] - 1, device)
+        return prefix[item_row, item_last] + token[item_row.unsqueeze(1), paths].sum(dim=1)
+
+    def node_log_probs(
+        self, rows: list[TreeRow] | list[TargetTree], memory: Tensor, memory_mask: Tensor
+    ) -> Tensor:
+        """log p(token | its ancestors, X) of every node of the rows [R, T] (0 at roots and padding)."""
+        device = memory.device
         ids = _pad([r.ids for r in rows], 0, device)
         parents = _pad([r.parents for r in rows], -1, device)
         sentence = torch.tensor([r.sentence for r in rows], device=device)
@@ -409,14 +470,7 @@ class TemplateNER(NERModel):
         log_probs = self.log_probs(hidden[has_children])
         token = torch.zeros(ids.shape, device=device)
         token[scored] = log_probs[slot[rows_index[scored], parents[scored]], ids[scored]]
-        # f(T) = the span's pieces (a prefix sum) + the template's trie path
-        prefix = token.cumsum(dim=1)
-        token = F.pad(token, (0, 1))  # a zero column for padded paths
-        items = [(k, last) for k, r in enumerate(rows) for last in r.ends for _ in self.templates]
-        item_row = torch.tensor([k for k, _ in items], device=device)
-        item_last = torch.tensor([last for _, last in items], device=device)
-        paths = _pad([p for r in rows for p in r.paths], ids.shape[1], device)
-        return prefix[item_row, item_last] + token[item_row.unsqueeze(1), paths].sum(dim=1)
+        return token
 
     def decode(self, batch: dict[str, Tensor]) -> list[list[int]]:
         lengths = batch["mask"].sum(dim=1).tolist()
@@ -474,6 +528,12 @@ class Seq2SeqTemplateNER(TemplateNER):
     def log_probs(self, hidden: Tensor) -> Tensor:
         weight = self.decoder.embed_tokens.weight if self.lm_head is None else self.lm_head.weight
         return (F.linear(hidden, weight) + self.logits_bias).float().log_softmax(dim=-1)
+
+    def loss(self, batch: dict[str, Tensor]) -> Tensor:
+        """Teacher-forced cross-entropy of the filled templates (Eq. 1-3), each template decoded alone."""
+        memory, memory_mask = self.memory(batch)
+        log_probs, labels, _ = self.teacher_forced(self.training_targets(batch), memory, memory_mask)
+        return F.nll_loss(log_probs, labels)
 
     def template_scores(self, batch: dict[str, Tensor]) -> list[tuple[list[tuple[int, int]], Tensor]]:
         """For each sentence: its candidate spans and their templates' f(T), each template decoded alone."""
