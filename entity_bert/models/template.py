@@ -449,25 +449,41 @@ class TemplateNER(NERModel):
     def node_log_probs(
         self, rows: list[TreeRow] | list[TargetTree], memory: Tensor, memory_mask: Tensor
     ) -> Tensor:
-        """log p(token | its ancestors, X) of every node of the rows [R, T] (0 at roots and padding)."""
+        """log p(token | its ancestors, X) of every node of the rows [R, T] (0 at roots and padding).
+
+        A node's log-probability is read from its parent's next-piece distribution, so the decoder
+        reads only the roots and the nodes with children; the leaves (each template's last piece) are
+        left out of its input, which the ancestor mask and explicit positions allow.
+        """
         device = memory.device
         ids = _pad([r.ids for r in rows], 0, device)
         parents = _pad([r.parents for r in rows], -1, device)
+        positions = _pad([r.positions for r in rows], 0, device)
+        rows_index = torch.arange(len(rows), device=device).unsqueeze(1).expand_as(parents)
+        scored = parents >= 0
+        has_children = torch.zeros_like(ids, dtype=torch.bool)
+        has_children[rows_index[scored], parents[scored]] = True
+        # the decoder's input: each row's roots and inner nodes, in order, then padding
+        lengths = torch.tensor([len(r.ids) for r in rows], device=device)
+        real = torch.arange(ids.shape[1], device=device) < lengths[:, None]
+        read = real & (has_children | ~scored)
+        order = torch.sort((~read).to(torch.uint8), dim=1, stable=True).indices[:, : int(read.sum(1).max())]
+        moved = torch.full_like(ids, -1)
+        moved.scatter_(1, order, torch.arange(order.shape[1], device=device).expand_as(order))
+        inner_parents = parents.gather(1, order)
+        inner_parents = torch.where(
+            (inner_parents >= 0) & read.gather(1, order), moved.gather(1, inner_parents.clamp(min=0)), -1
+        )
         sentence = torch.tensor([r.sentence for r in rows], device=device)
         hidden = self.decoder.bert(
-            input_ids=ids,
-            attention_mask=ancestor_mask(parents).unsqueeze(1),
-            position_ids=_pad([r.positions for r in rows], 0, device),
+            input_ids=ids.gather(1, order),
+            attention_mask=ancestor_mask(inner_parents).unsqueeze(1),
+            position_ids=positions.gather(1, order),
             encoder_hidden_states=memory[sentence],
             encoder_attention_mask=memory_mask[sentence].long(),
         ).last_hidden_state
-        # log p(token | its ancestors), read from the parent's next-piece distribution
-        has_children = torch.zeros_like(ids, dtype=torch.bool)
-        rows_index = torch.arange(len(rows), device=device).unsqueeze(1).expand_as(parents)
-        scored = parents >= 0
-        has_children[rows_index[scored], parents[scored]] = True
+        log_probs = self.log_probs(hidden[rows_index[has_children], moved[has_children]])
         slot = has_children.flatten().cumsum(0).view_as(ids) - 1
-        log_probs = self.log_probs(hidden[has_children])
         token = torch.zeros(ids.shape, device=device)
         token[scored] = log_probs[slot[rows_index[scored], parents[scored]], ids[scored]]
         return token
