@@ -1,6 +1,7 @@
 """Run a profile's training cells in the campaign's order, committing each one as it finishes.
 
-    python scripts/campaign.py [--profile full] [--steps 1 2 3 4] [--dry-run]
+    python scripts/campaign.py [--profile full] [--steps 1 2 3 4] [--systems S ...]
+                               [--stop-after MINUTES] [--dry-run]
 
 The full profile is many hours of training on a CPU, more than one session
 holds, so it runs as a campaign of cells (DVC stages), in this order:
@@ -23,6 +24,11 @@ table; ``dvc repro`` records those stages once every cell is done), and the
 cell's results, the lockfiles and the report are committed to git. An
 interrupted campaign starts again where it stopped, on any machine. Progress:
 cells done of all, and an ETA from the mean time of the cells run so far.
+
+``--systems`` keeps the training cells of those systems only (a machine
+without a GPU may leave the costliest systems to one with a GPU), and
+``--stop-after`` starts no cell after that many minutes (a session that
+ends every process would otherwise lose the cell it cut short).
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ import time
 from pathlib import Path
 
 import yaml
+
+from entity_bert.models.registry import MODEL_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST = ("entity-bert", "bert", "hf-trainer")
@@ -67,6 +75,12 @@ def cells(profile: dict, step: int) -> list[str]:
             for corpus in ablation["corpora"]
         ]
     return []
+
+
+def system_of(stage: str) -> str:
+    """The system of a training cell's stage (``...train@<profile>-<corpus>-<system>-<seed>``)."""
+    name = stage.split("@", 1)[1].rsplit("-", 1)[0]
+    return max((system for system in MODEL_NAMES if name.endswith(f"-{system}")), key=len)
 
 
 def is_done(stage: str) -> bool:
@@ -111,14 +125,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--profile", default="full", help="a profile under params/profiles")
     parser.add_argument("--steps", nargs="+", type=int, default=[1, 2, 3, 4, 5], help="the steps, in order")
+    parser.add_argument("--systems", nargs="+", help="only the training cells of these systems")
+    parser.add_argument("--stop-after", type=float, help="start no cell after this many minutes")
     parser.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
     args = parser.parse_args()
+    began = time.perf_counter()
     profile = yaml.safe_load((ROOT / "params" / "profiles" / f"{args.profile}.yaml").read_text("utf-8"))
     if run(["entity-bert", "study", "use", args.profile], args.dry_run):
         return 1
     if run(["dvc", "repro", "pipelines/train/dvc.yaml:code"], args.dry_run):  # each system's code, current
         return 1
     todo = [(step, stage) for step in args.steps for stage in cells(profile, step)]
+    if args.systems:  # Table 6's runs (step 4) are Entity-BERT's, and kept
+        todo = [(step, stage) for step, stage in todo if step >= 4 or system_of(stage) in args.systems]
     spent: list[float] = []
     for done, (step, stage) in enumerate(todo):
         mean = sum(spent) / len(spent) if spent else 0.0
@@ -126,6 +145,9 @@ def main() -> int:
         print(f"[step {step}] cell {done + 1} of {len(todo)}{eta}: {stage}", flush=True)
         if is_done(stage):
             continue
+        if args.stop_after is not None and time.perf_counter() - began > args.stop_after * 60:
+            print(f"stopped after {args.stop_after:g} minutes: {stage} and later cells left", flush=True)
+            return 0
         started = time.perf_counter()
         if run(["dvc", "repro", stage], args.dry_run):
             print(f"{stage} failed: the campaign stops here (rerun to resume)", file=sys.stderr)
