@@ -39,11 +39,14 @@ span end the trie of the template continuations ("is" -> "a" -> <type>
 mask lets each token see exactly its ancestors and position ids continue
 from the span's end, so every template is scored exactly as if it were
 decoded alone, while the span and "<span> is" are computed once; the
-vocabulary projection runs only at positions that have children. This is
-exact (no approximation), but still costs about (#spans x trie size)
-decoder tokens per sentence: about 130 GFLOPs for an ncbi-disease sentence
-of 32 words with ``span_max_words`` 10 (under 0.1 sentences per second on
-two CPU cores), so CPU runs may lower ``span_max_words``.
+vocabulary projection runs only at positions that have children, and the
+leaves (each template's last piece) are scored from their parents without
+being read by the decoder. This is exact (no approximation), but still costs
+about (#spans x trie size) decoder tokens per sentence: about 100 GFLOPs for
+an ncbi-disease sentence of 32 words with ``span_max_words`` 10. Training
+packs a sentence's filled templates into one such tree too
+(:func:`target_tree`): its encoder states are read once per sentence and
+shared prefixes decoded once, the loss unchanged.
 
 Deviations from the paper, and why:
 - No BART weights here. By default the sequence-to-sequence model is
@@ -265,6 +268,24 @@ def target_tree(sentence: int, targets: list[list[int]], start_id: int) -> Targe
     return tree
 
 
+def inner_nodes(parents: Tensor, has_children: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """The nodes the decoder must read (roots and nodes with children), first in each row, in order.
+
+    ``parents`` [R, T] (-1: a root or padding), ``has_children`` [R, T], ``lengths`` [R] real nodes
+    per row. Returns ``order`` [R, T'] (the node at each input position: the read nodes, then others
+    as filler), ``moved`` [R, T] (each node's input position, -1 if it has none) and the input's
+    parents [R, T'] (-1 for roots and fillers, which then attend to themselves only).
+    """
+    real = torch.arange(parents.shape[1], device=parents.device) < lengths[:, None]
+    read = real & (has_children | (parents < 0))
+    order = torch.sort((~read).to(torch.uint8), dim=1, stable=True).indices[:, : int(read.sum(1).max())]
+    moved = torch.full_like(parents, -1)
+    moved.scatter_(1, order, torch.arange(order.shape[1], device=parents.device).expand_as(order))
+    inner = parents.gather(1, order)
+    inner = torch.where((inner >= 0) & read.gather(1, order), moved.gather(1, inner.clamp(min=0)), -1)
+    return order, moved, inner
+
+
 def _pad(rows: list[list[int]], value: int, device: torch.device) -> Tensor:
     return pad(rows, value).to(device)
 
@@ -463,17 +484,8 @@ class TemplateNER(NERModel):
         scored = parents >= 0
         has_children = torch.zeros_like(ids, dtype=torch.bool)
         has_children[rows_index[scored], parents[scored]] = True
-        # the decoder's input: each row's roots and inner nodes, in order, then padding
         lengths = torch.tensor([len(r.ids) for r in rows], device=device)
-        real = torch.arange(ids.shape[1], device=device) < lengths[:, None]
-        read = real & (has_children | ~scored)
-        order = torch.sort((~read).to(torch.uint8), dim=1, stable=True).indices[:, : int(read.sum(1).max())]
-        moved = torch.full_like(ids, -1)
-        moved.scatter_(1, order, torch.arange(order.shape[1], device=device).expand_as(order))
-        inner_parents = parents.gather(1, order)
-        inner_parents = torch.where(
-            (inner_parents >= 0) & read.gather(1, order), moved.gather(1, inner_parents.clamp(min=0)), -1
-        )
+        order, moved, inner_parents = inner_nodes(parents, has_children, lengths)
         sentence = torch.tensor([r.sentence for r in rows], device=device)
         hidden = self.decoder.bert(
             input_ids=ids.gather(1, order),
