@@ -28,7 +28,7 @@ PROFILE = {
             "regime": "frozen", "epochs": 8, "patience": 3, "lr": 0.001, "max_train_sentences": 1000,
             "max_dev_sentences": 500,
         },
-        "system_overrides": {"biaffine": {"max_eval_sentences": 100}},
+        "system_overrides": {"biaffine": {"max_eval_sentences": 100, "head_lr": None}},
         "tables": {"table2": ["maccrobat2020"], "table3": ["jnlpba"]},
         "bootstrap": {"samples": 1000, "seed": 13},
     },
@@ -216,7 +216,7 @@ def test_report_names_the_profile_labels_claims_and_survives_missing_tables(tmp_
     out = tmp_path / "REPORT.md"
     report.write_report(tmp_path / "tables", out, PROFILE)
     text = out.read_text("utf-8")
-    assert "fixture-profile" in text and "frozen" in text and "max_eval_sentences=100" in text
+    assert "fixture-profile" in text and "frozen" in text and "max_eval_sentences=100, head_lr=lr" in text
     assert "early stopping scores a seeded 500 of a larger dev split" in text
     assert "make study" in text and "dvc repro" in text
     assert f"the paper's figure (claimed: {CITATION})" in text and "ours (measured)" in text

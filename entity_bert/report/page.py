@@ -62,19 +62,22 @@ def _markdown(frame: pd.DataFrame | None) -> str:
     return markdown_table(frame, digits=4, yes_no=True)
 
 
-def _value(value) -> str:
+NONE_MEANS = {"head_lr": "lr"}  # what an unset setting stands for, where it is not "all"
+
+
+def _value(value, key: str = "") -> str:
     """A setting as text: lists comma-separated, mappings as ``key=value``, ``None`` as "all"."""
     if isinstance(value, dict):
         return (
             ", ".join(
-                f"{k}={{{_value(v)}}}" if isinstance(v, dict) else f"{k}={_value(v)}"
+                f"{k}={{{_value(v)}}}" if isinstance(v, dict) else f"{k}={_value(v, k)}"
                 for k, v in value.items()
             )
             or "none"
         )
     if isinstance(value, list):
         return ", ".join(map(str, value))
-    return "all" if value is None else str(value)
+    return NONE_MEANS.get(key, "all") if value is None else str(value)
 
 
 def encoder_description(name: str) -> str:
@@ -111,7 +114,7 @@ def profile_section(profile: dict) -> list[str]:
         **{f"bootstrap {k}": v for k, v in study.get("bootstrap", {}).items()},
         **{f"{k} corpora": v for k, v in study.get("tables", {}).items()},
     }
-    rows = pd.DataFrame({"setting": list(settings), "value": [_value(v) for v in settings.values()]})
+    rows = pd.DataFrame({"setting": list(settings), "value": [_value(v, k) for k, v in settings.items()]})
     overrides = {system: own for system, own in (study.get("system_overrides") or {}).items() if own}
     override_rows = pd.DataFrame(
         {"system": list(overrides), "its own settings": [_value(v) for v in overrides.values()]}
