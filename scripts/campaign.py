@@ -41,14 +41,12 @@ from pathlib import Path
 
 import yaml
 
-from entity_bert.models.registry import MODEL_NAMES
-
 ROOT = Path(__file__).resolve().parents[1]
 FIRST = ("entity-bert", "bert", "hf-trainer")
 
 
-def cells(profile: dict, step: int) -> list[str]:
-    """The DVC stages of one step of the campaign, in order."""
+def cells(profile: dict, step: int, only: list[str] | None = None) -> list[str]:
+    """The DVC stages of one step of the campaign, in order; ``only``: these systems' training cells."""
     name, study = profile["profile"], profile["study"]
     first, others = study["seeds"][0], study["seeds"][1:]
 
@@ -57,6 +55,7 @@ def cells(profile: dict, step: int) -> list[str]:
             f"pipelines/train/dvc.yaml:train@{name}-{corpus}-{system}-{seed}"
             for seed in seeds
             for system in systems
+            if only is None or system in only
             for corpus in study["corpora"]
         ]
 
@@ -75,12 +74,6 @@ def cells(profile: dict, step: int) -> list[str]:
             for corpus in ablation["corpora"]
         ]
     return []
-
-
-def system_of(stage: str) -> str:
-    """The system of a training cell's stage (``...train@<profile>-<corpus>-<system>-<seed>``)."""
-    name = stage.split("@", 1)[1].rsplit("-", 1)[0]
-    return max((system for system in MODEL_NAMES if name.endswith(f"-{system}")), key=len)
 
 
 def is_done(stage: str) -> bool:
@@ -125,7 +118,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--profile", default="full", help="a profile under params/profiles")
     parser.add_argument("--steps", nargs="+", type=int, default=[1, 2, 3, 4, 5], help="the steps, in order")
-    parser.add_argument("--systems", nargs="+", help="only the training cells of these systems")
+    parser.add_argument(
+        "--systems", nargs="+", help="only the training cells of these systems (Table 6's runs are kept)"
+    )
     parser.add_argument("--stop-after", type=float, help="start no cell after this many minutes")
     parser.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
     args = parser.parse_args()
@@ -135,9 +130,7 @@ def main() -> int:
         return 1
     if run(["dvc", "repro", "pipelines/train/dvc.yaml:code"], args.dry_run):  # each system's code, current
         return 1
-    todo = [(step, stage) for step in args.steps for stage in cells(profile, step)]
-    if args.systems:  # Table 6's runs (step 4) are Entity-BERT's, and kept
-        todo = [(step, stage) for step, stage in todo if step >= 4 or system_of(stage) in args.systems]
+    todo = [(step, stage) for step in args.steps for stage in cells(profile, step, args.systems)]
     spent: list[float] = []
     for done, (step, stage) in enumerate(todo):
         mean = sum(spent) / len(spent) if spent else 0.0
