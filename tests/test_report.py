@@ -282,7 +282,12 @@ def test_the_report_shows_the_cells_page_and_links_the_other_profiles_reports(tm
         "14",
         "13 14",
     ]
-    (tmp_path / "tables" / "cells.md").write_text(_cells_page(frame), "utf-8")
+    hours = [round(run["efficiency"]["training_s"] / 3600, 2) for run in runs]
+    assert frame["training h"].tolist()[:2] == hours and pd.isna(frame["training h"][2])
+    page = _cells_page(frame)
+    assert f"Training time measured so far: {sum(hours):.2f} h in all" in page
+    assert "mrc" not in page.split("in all (")[1].split(")")[0]  # a system with no cells done has no time
+    (tmp_path / "tables" / "cells.md").write_text(page, "utf-8")
     default = tmp_path / "default" / "REPORT.md"
     default.parent.mkdir()
     default.write_text("# the default profile's report\n", "utf-8")

@@ -407,15 +407,28 @@ def decoding_table(runs: list[dict], corpora: list[str], samples: int, seed: int
     return pd.DataFrame(rows, columns=DECODING_COLUMNS)
 
 
-CELL_COLUMNS = ["corpus", "system", "seeds done", "seeds missing", "precision", "cpu", "matmul_gflops_fp32"]
+CELL_COLUMNS = [
+    "corpus",
+    "system",
+    "seeds done",
+    "seeds missing",
+    "training h",
+    "precision",
+    "device",
+    "cpu",
+    "matmul_gflops_fp32",
+]
 
 
 def cells_table(runs: list[dict], corpora: list[str], systems: list[str], seeds: list[int]) -> pd.DataFrame:
     """Every (corpus, system) the profile asks for: which seeds ran, which are missing, and on what.
 
-    ``precision``, ``cpu`` and the matmul rate come from each run's
-    ``environment`` (blank for runs that predate them): timings from different
-    machines are not comparable, so the report says where each cell ran.
+    ``training h`` is the measured training time of the seeds done, summed
+    (each run's ``efficiency.training_s``: training and dev scoring, resumed
+    runs included). ``precision``, ``device``, ``cpu`` and the matmul rate
+    come from each run's ``environment`` (blank for runs that predate them):
+    timings from different machines are not comparable, so the report says
+    where each cell ran.
     """
     rows = []
     for corpus in corpora:
@@ -430,12 +443,25 @@ def cells_table(runs: list[dict], corpora: list[str], systems: list[str], seeds:
                     "system": system,
                     "seeds done": " ".join(map(str, done)),
                     "seeds missing": " ".join(str(s) for s in seeds if s not in done),
+                    "training h": round(sum(r["efficiency"]["training_s"] for r in chosen) / 3600, 2)
+                    if chosen
+                    else None,
                     "precision": _span([e.get("precision", "") for e in environments]) if chosen else "",
+                    "device": _span([r["efficiency"].get("device", "") for r in chosen]) if chosen else "",
                     "cpu": "; ".join(sorted({e.get("cpu", "") for e in environments} - {""})),
                     "matmul_gflops_fp32": _span(sorted(round(r) for r in rates)) if rates else "",
                 }
             )
     return pd.DataFrame(rows, columns=CELL_COLUMNS)
+
+
+def _compute_line(frame: pd.DataFrame) -> str:
+    """The measured training time of the cells done, per system and in all."""
+    hours = frame.dropna(subset=["training h"]).groupby("system", sort=False)["training h"].sum()
+    if hours.empty:
+        return "No training time measured yet."
+    systems = ", ".join(f"{system} {h:.2f} h" for system, h in hours.items())
+    return f"Training time measured so far: {hours.sum():.2f} h in all ({systems})."
 
 
 def _cells_page(frame: pd.DataFrame) -> str:
@@ -447,8 +473,11 @@ def _cells_page(frame: pd.DataFrame) -> str:
             "",
             f"**{done} of {total} training cells done** (corpus x system x seed). A missing cell is shown as "
             "missing here and left out of the other tables; means and tests use the seeds that ran. "
-            "`cpu` and `matmul_gflops_fp32` (a 1024x1024 fp32 matrix product on the run's threads) say "
-            "where each cell ran: times from different machines are not comparable.",
+            "`training h` sums the seeds done (training with dev scoring); "
+            "`device`, `cpu` and `matmul_gflops_fp32` (a 1024x1024 fp32 matrix product on the run's "
+            "threads) say where each cell ran: times from different machines are not comparable.",
+            "",
+            _compute_line(frame),
             "",
             markdown_table(frame) if not frame.empty else "_No cells in this profile._",
             "",
