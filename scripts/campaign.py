@@ -25,6 +25,17 @@ cell's results, the lockfiles and the report are committed to git. An
 interrupted campaign starts again where it stopped, on any machine. Progress:
 cells done of all, and an ETA from the mean time of the cells run so far.
 
+A cell cut short (a session's end stops every process) resumes from its last
+epoch on the machine that holds its checkpoint. ``dvc repro`` would delete the
+checkpoint and train from scratch, so before a cell starts the campaign makes
+what it needs (its data stages) and writes down its inputs as DVC sees them
+(command, dependency hashes, parameters) beside the checkpoint folder
+(``<checkpoint>.campaign.json``). When it finds that record still equal to the
+cell's inputs and an epoch checkpoint (``last/``), it runs the cell's own
+command, which resumes and ends as an uninterrupted run would, then records it
+with ``dvc commit``. If anything the cell depends on changed, the record
+differs and the cell is trained again from scratch.
+
 ``--systems`` keeps the training cells of those systems only (a machine
 without a GPU may leave the costliest systems to one with a GPU), and
 ``--stop-after`` starts no cell after that many minutes (a session that
@@ -34,6 +45,8 @@ ends every process would otherwise lose the cell it cut short).
 from __future__ import annotations
 
 import argparse
+import json
+import shlex
 import subprocess
 import sys
 import time
@@ -92,6 +105,70 @@ def is_done(stage: str) -> bool:
     return answer.returncode == 0 and "Running stage" not in answer.stdout
 
 
+def _stage(repo, target: str):
+    return repo.stage.collect(target)[0]
+
+
+def _checkpoint(stage) -> Path:
+    """The cell's checkpoint folder (its output under ``checkpoints/``)."""
+    return next(ROOT / out.def_path for out in stage.outs if out.def_path.startswith("checkpoints/"))
+
+
+def prepare(target: str, dry: bool) -> int:
+    """Make what the cell depends on that is missing here (corpora, encoder, features) by its own stages."""
+    from dvc.repo import Repo
+
+    with Repo(ROOT) as repo:
+        missing = [dep.def_path for dep in _stage(repo, target).deps if not (ROOT / dep.def_path).exists()]
+        producers = sorted({out.stage.addressing for path in missing for out in repo.find_outs_by_path(path)})
+    return next((code for producer in producers if (code := run(["dvc", "repro", producer], dry))), 0)
+
+
+def inputs(target: str) -> tuple[dict, Path]:
+    """The cell's inputs as its lock entry would record them now, and its checkpoint folder."""
+    from dvc.repo import Repo
+
+    with Repo(ROOT) as repo:
+        stage = _stage(repo, target)
+        stage.save_deps(allow_missing=True)  # a missing one records None, so it never matches a later hash
+        hashes = {dep.def_path: dep.hash_info.value for dep in stage.deps}
+        return {"stage": target, "cmd": stage.cmd, "deps": hashes}, _checkpoint(stage)
+
+
+def _record(folder: Path) -> Path:
+    """Where a cell's inputs are written down when it starts: beside its checkpoint, which repro deletes."""
+    return folder.with_name(folder.name + ".campaign.json")
+
+
+def resumable(target: str) -> bool:
+    """Whether the cell was cut short here with the inputs it has now: resume it rather than start again."""
+    seen, folder = inputs(target)
+    record = _record(folder)
+    if not record.exists() or not any(folder.glob("**/last/state.json")):
+        return False
+    return json.loads(record.read_text("utf-8")) == seen
+
+
+def start(target: str, dry: bool) -> int:
+    """Train the cell from scratch with ``dvc repro``, having written down its inputs first."""
+    if prepare(target, dry):
+        return 1
+    seen, folder = inputs(target)
+    if not dry:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        partial = folder.with_name(folder.name + ".campaign.tmp")
+        partial.write_text(json.dumps(seen, indent=1), "utf-8")
+        partial.replace(_record(folder))
+    return run(["dvc", "repro", target], dry)
+
+
+def resume(target: str, dry: bool) -> int:
+    """Run the cell's own command (it resumes from ``last/``), then record the cell in the lockfile."""
+    command = shlex.split(inputs(target)[0]["cmd"])
+    print(f"resuming {target} from its last epoch checkpoint", flush=True)
+    return run(command, dry) or run(["dvc", "commit", "--force", target], dry)
+
+
 def run(command: list[str], dry: bool) -> int:
     print("$", " ".join(command), flush=True)
     return 0 if dry else subprocess.run(command, cwd=ROOT).returncode
@@ -142,9 +219,10 @@ def main() -> int:
             print(f"stopped after {args.stop_after:g} minutes: {stage} and later cells left", flush=True)
             return 0
         started = time.perf_counter()
-        if run(["dvc", "repro", stage], args.dry_run):
+        if (resume if resumable(stage) else start)(stage, args.dry_run):
             print(f"{stage} failed: the campaign stops here (rerun to resume)", file=sys.stderr)
             return 1
+        _record(inputs(stage)[1]).unlink(missing_ok=True)
         spent.append(time.perf_counter() - started)
         render(step >= 4, args.dry_run)
         commit(f"{args.profile} profile: {stage.split(':')[-1]} done", args.dry_run)
