@@ -38,8 +38,8 @@ differs and the cell is trained again from scratch.
 
 ``--systems`` keeps the training cells of those systems only (a machine
 without a GPU may leave the costliest systems to one with a GPU), and
-``--stop-after`` starts no cell after that many minutes (a session that
-ends every process would otherwise lose the cell it cut short).
+``--stop-after`` starts no cell after that many minutes (a cell cut short
+loses its unfinished epoch, and all of it on a machine other than its own).
 """
 
 from __future__ import annotations
