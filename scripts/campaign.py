@@ -50,6 +50,7 @@ import shlex
 import subprocess
 import sys
 import time
+from contextlib import suppress
 from pathlib import Path
 
 import yaml
@@ -116,11 +117,17 @@ def _checkpoint(stage) -> Path:
 
 def prepare(target: str, dry: bool) -> int:
     """Make what the cell depends on that is missing here (corpora, encoder, features) by its own stages."""
+    from dvc.exceptions import OutputNotFoundError
     from dvc.repo import Repo
 
+    producers = set()
     with Repo(ROOT) as repo:
-        missing = [dep.def_path for dep in _stage(repo, target).deps if not (ROOT / dep.def_path).exists()]
-        producers = sorted({out.stage.addressing for path in missing for out in repo.find_outs_by_path(path)})
+        for dep in _stage(repo, target).deps:
+            if not (ROOT / dep.def_path).exists():
+                with suppress(OutputNotFoundError):  # no stage makes it: dvc repro says so
+                    outs = repo.find_outs_by_path(dep.def_path, strict=False)  # the output, or one holding it
+                    producers |= {out.stage.addressing for out in outs}
+    producers = sorted(producers)
     return next((code for producer in producers if (code := run(["dvc", "repro", producer], dry))), 0)
 
 

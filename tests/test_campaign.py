@@ -45,11 +45,12 @@ def campaign(tmp_path, monkeypatch):
     (tmp_path / "code.txt").write_text("version 1\n", "utf-8")
     (tmp_path / "params.yaml").write_text("run:\n  lr: 0.1\n", "utf-8")
     python = sys.executable
+    make_data = f"{python} -c \"import os; os.makedirs('data/part', exist_ok=True)\""
     stages = {
-        "data": {"cmd": f"{python} -c \"import os; os.makedirs('data', exist_ok=True)\"", "outs": ["data"]},
+        "data": {"cmd": make_data, "outs": ["data"]},
         CELL: {
             "cmd": f"{python} train.py",
-            "deps": ["data", "code.txt", "train.py"],
+            "deps": ["data/part", "code.txt", "train.py"],  # inside an output, as data/processed/<corpus> is
             "params": ["run"],
             "outs": [{"results/cell": {"cache": False}}, {"checkpoints/cell": {"cache": False}}],
         },
@@ -67,7 +68,7 @@ def cut_short(tmp_path: Path) -> None:
 
 def test_a_cell_cut_short_resumes_from_its_checkpoint_and_is_recorded(campaign, tmp_path):
     assert campaign.start(CELL, dry=False) == 0
-    assert (tmp_path / "data").is_dir()  # made first, so that the record holds its hash
+    assert (tmp_path / "data" / "part").is_dir()  # made first, so that the record holds its hash
     cut_short(tmp_path)
     assert campaign.resumable(CELL)
     assert campaign.resume(CELL, dry=False) == 0
