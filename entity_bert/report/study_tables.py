@@ -424,8 +424,9 @@ def cells_table(runs: list[dict], corpora: list[str], systems: list[str], seeds:
     """Every (corpus, system) the profile asks for: which seeds ran, which are missing, and on what.
 
     ``training h`` is the measured training time of the seeds done, summed
-    (each run's ``efficiency.training_s``: training and dev scoring, resumed
-    runs included). ``precision``, ``device``, ``cpu`` and the matmul rate
+    (each run's ``efficiency.training_s``: training and dev scoring; a run
+    resumed after an interruption counts the epochs it saved, not the one cut
+    short). ``precision``, ``device``, ``cpu`` and the matmul rate
     come from each run's ``environment`` (blank for runs that predate them):
     timings from different machines are not comparable, so the report says
     where each cell ran.
@@ -447,7 +448,7 @@ def cells_table(runs: list[dict], corpora: list[str], systems: list[str], seeds:
                     if chosen
                     else None,
                     "precision": _span([e.get("precision", "") for e in environments]) if chosen else "",
-                    "device": _span([r["efficiency"].get("device", "") for r in chosen]) if chosen else "",
+                    "device": _span([e.get("device", "") for e in environments]) if chosen else "",
                     "cpu": "; ".join(sorted({e.get("cpu", "") for e in environments} - {""})),
                     "matmul_gflops_fp32": _span(sorted(round(r) for r in rates)) if rates else "",
                 }
