@@ -9,6 +9,7 @@ outputs, like the study's training cells.
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -34,6 +35,8 @@ pathlib.Path("results/cell/result.json").write_text(json.dumps({"epochs": epoch 
 
 @pytest.fixture
 def campaign(tmp_path, monkeypatch):
+    bin_dir = str(Path(sys.executable).parent)  # the environment's dvc, also when it is not on PATH
+    monkeypatch.setenv("PATH", os.pathsep.join([bin_dir, os.environ.get("PATH", "")]))
     if shutil.which("dvc") is None:
         pytest.skip("dvc is not installed")
     spec = importlib.util.spec_from_file_location("campaign", SCRIPT)
