@@ -55,6 +55,8 @@ from pathlib import Path
 
 import yaml
 
+from entity_bert.core.fileio import atomic_write_text
+
 ROOT = Path(__file__).resolve().parents[1]
 FIRST = ("entity-bert", "bert", "hf-trainer")
 
@@ -147,9 +149,8 @@ def _record(folder: Path) -> Path:
     return folder.with_name(folder.name + ".campaign.json")
 
 
-def resumable(target: str) -> bool:
-    """Whether the cell was cut short here with the inputs it has now: resume it rather than start again."""
-    seen, folder = inputs(target)
+def resumable(seen: dict, folder: Path) -> bool:
+    """Whether the cell was cut short here with the inputs it has now (``seen``): resume, not start again."""
     record = _record(folder)
     if not record.exists() or not any(folder.glob("**/last/state.json")):
         return False
@@ -160,20 +161,17 @@ def start(target: str, dry: bool) -> int:
     """Train the cell from scratch with ``dvc repro``, having written down its inputs first."""
     if prepare(target, dry):
         return 1
-    seen, folder = inputs(target)
+    seen, folder = inputs(target)  # again: prepare may have made inputs that were missing
     if not dry:
         folder.parent.mkdir(parents=True, exist_ok=True)
-        partial = folder.with_name(folder.name + ".campaign.tmp")
-        partial.write_text(json.dumps(seen, indent=1), "utf-8")
-        partial.replace(_record(folder))
+        atomic_write_text(_record(folder), json.dumps(seen, indent=1))
     return run(["dvc", "repro", target], dry)
 
 
-def resume(target: str, dry: bool) -> int:
+def resume(target: str, command: str, dry: bool) -> int:
     """Run the cell's own command (it resumes from ``last/``), then record the cell in the lockfile."""
-    command = shlex.split(inputs(target)[0]["cmd"])
     print(f"resuming {target} from its last epoch checkpoint", flush=True)
-    return run(command, dry) or run(["dvc", "commit", "--force", target], dry)
+    return run(shlex.split(command), dry) or run(["dvc", "commit", "--force", target], dry)
 
 
 def run(command: list[str], dry: bool) -> int:
@@ -226,10 +224,15 @@ def main() -> int:
             print(f"stopped after {args.stop_after:g} minutes: {stage} and later cells left", flush=True)
             return 0
         started = time.perf_counter()
-        if (resume if resumable(stage) else start)(stage, args.dry_run):
+        seen, folder = inputs(stage)
+        if resumable(seen, folder):
+            failed = resume(stage, seen["cmd"], args.dry_run)
+        else:
+            failed = start(stage, args.dry_run)
+        if failed:
             print(f"{stage} failed: the campaign stops here (rerun to resume)", file=sys.stderr)
             return 1
-        _record(inputs(stage)[1]).unlink(missing_ok=True)
+        _record(folder).unlink(missing_ok=True)
         spent.append(time.perf_counter() - started)
         render(step >= 4, args.dry_run)
         commit(f"{args.profile} profile: {stage.split(':')[-1]} done", args.dry_run)

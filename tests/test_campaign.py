@@ -73,8 +73,9 @@ def test_a_cell_cut_short_resumes_from_its_checkpoint_and_is_recorded(campaign, 
     assert campaign.start(CELL, dry=False) == 0
     assert (tmp_path / "data" / "part").is_dir()  # made first, so that the record holds its hash
     cut_short(tmp_path)
-    assert campaign.resumable(CELL)
-    assert campaign.resume(CELL, dry=False) == 0
+    seen, folder = campaign.inputs(CELL)
+    assert campaign.resumable(seen, folder)
+    assert campaign.resume(CELL, seen["cmd"], dry=False) == 0
     result = (tmp_path / "results" / "cell" / "result.json").read_text("utf-8")
     assert result == '{"epochs": 2}'  # the second epoch, after the first: resumed, not started again
     lock = yaml.safe_load((tmp_path / "dvc.lock").read_text("utf-8"))
@@ -94,4 +95,4 @@ def test_a_cell_whose_inputs_changed_is_not_resumed(campaign, tmp_path, change):
         campaign._record(folder).unlink()
     else:
         shutil.rmtree(folder / "run" / "last")
-    assert not campaign.resumable(CELL)
+    assert not campaign.resumable(*campaign.inputs(CELL))
