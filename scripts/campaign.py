@@ -154,7 +154,12 @@ def resumable(seen: dict, folder: Path) -> bool:
     record = _record(folder)
     if not record.exists() or not any(folder.glob("**/last/state.json")):
         return False
-    return json.loads(record.read_text("utf-8")) == seen
+    written = json.loads(record.read_text("utf-8"))
+    changed = [key for key in seen["deps"] if written["deps"].get(key) != seen["deps"][key]]
+    changed += ["cmd"] if written["cmd"] != seen["cmd"] else []
+    if changed:
+        print(f"not resuming {seen['stage']}: changed since it started: {', '.join(changed)}", flush=True)
+    return written == seen
 
 
 def start(target: str, dry: bool) -> int:

@@ -83,7 +83,7 @@ def test_a_cell_cut_short_resumes_from_its_checkpoint_and_is_recorded(campaign, 
 
 
 @pytest.mark.parametrize("change", ["code", "parameter", "no record", "no checkpoint"])
-def test_a_cell_whose_inputs_changed_is_not_resumed(campaign, tmp_path, change):
+def test_a_cell_whose_inputs_changed_is_not_resumed(campaign, tmp_path, change, capsys):
     assert campaign.start(CELL, dry=False) == 0
     cut_short(tmp_path)
     folder = tmp_path / "checkpoints" / "cell"
@@ -95,4 +95,8 @@ def test_a_cell_whose_inputs_changed_is_not_resumed(campaign, tmp_path, change):
         campaign._record(folder).unlink()
     else:
         shutil.rmtree(folder / "run" / "last")
+    capsys.readouterr()
     assert not campaign.resumable(*campaign.inputs(CELL))
+    named = {"code": "code.txt", "parameter": "params.yaml"}.get(change)
+    if named:  # the campaign says which input changed, so a lost resume is explained
+        assert f"changed since it started: {named}" in capsys.readouterr().out
