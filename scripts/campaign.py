@@ -36,10 +36,21 @@ command, which resumes and ends as an uninterrupted run would, then records it
 with ``dvc commit``. If anything the cell depends on changed, the record
 differs and the cell is trained again from scratch.
 
-``--systems`` keeps the training cells of those systems only (a machine
-without a GPU may leave the costliest systems to one with a GPU), and
+``--systems`` keeps the training cells of those systems only, and
 ``--stop-after`` starts no cell after that many minutes (a cell cut short
 loses its unfinished epoch, and all of it on a machine other than its own).
+
+On a 2-core CPU the order above would stall at step 2: MRC reads a sentence
+once per entity type and template NER scores every span with every template,
+so per sentence they cost several BERT training steps and (template NER) a
+hundred-odd BERT predictions; together about two thirds of the compute left
+after step 1 (``entity-bert bench --cells full`` projects each cell from timed
+slices: ``results/bench/cells.md``). There
+the campaign runs as two calls, the systems that cost about a BERT through
+every step first, then the costliest two (or on a GPU, if one is lent):
+
+    python scripts/campaign.py --steps 1 2 3 4 5 --systems entity-bert bert biaffine container hf-trainer
+    python scripts/campaign.py --steps 2 3 --systems mrc template
 """
 
 from __future__ import annotations

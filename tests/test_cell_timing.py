@@ -23,6 +23,7 @@ def test_cells_are_timed_on_slices_and_projected_to_the_full_splits(tmp_path, mo
         "lr": 1e-3,
         "batch_size": 8,
         "processed_dir": str(tmp_path / "processed"),
+        "max_dev_sentences": 20,  # early stopping scores 20 of the 30 dev sentences
     }
     profile = {
         "profile": "timing",
@@ -36,10 +37,11 @@ def test_cells_are_timed_on_slices_and_projected_to_the_full_splits(tmp_path, mo
     assert list(frame.system) == ["bert", "hf-trainer"]
     assert (frame.train_ms_per_sentence > 0).all() and (frame.predict_ms_per_sentence > 0).all()
     assert list(frame.train_sentences) == [120, 120] and list(frame.test_sentences) == [40, 40]
+    assert list(frame.dev_sentences) == [20, 20]
     assert list(frame.epochs_assumed) == [5.0, 3]  # the reference runs its recipe's epochs
     bert = frame.iloc[0]
     expected = (
-        5 * (bert.train_ms_per_sentence * 120 + bert.predict_ms_per_sentence * 30)
+        5 * (bert.train_ms_per_sentence * 120 + bert.predict_ms_per_sentence * 20)
         + bert.predict_ms_per_sentence * 40
     )
     assert bert.cell_h * 3600 * 1000 == pytest.approx(expected)

@@ -9,7 +9,8 @@ one prediction pass over as many dev sentences. Per sentence, these give
     cell     = epochs * epoch + t_predict * n_test           (then score test once)
                + t_cache * (n_train + n_dev)                 (regimes that cache the fixed encoder's output)
 
-with n the full split sizes of the cell and ``epochs`` the number of epochs a
+with n the sizes of the cell's splits (dev: at most ``max_dev_sentences``, the
+subset early stopping scores) and ``epochs`` the number of epochs a
 cell is expected to run (early stopping: a stated guess, default 8 for the
 paper's patience of 3; the recipe's own count for the reference). Systems that
 cost more on some corpora (MRC reads a sentence once per entity type) are
@@ -96,6 +97,8 @@ def time_cells(
         for corpus in corpora:
             config = run_config(profile, corpus, system, profile["study"]["seeds"][0])
             sizes = {split: _split_size(config, split) for split in ("train", "dev", "test")}
+            if config.max_dev_sentences is not None:  # early stopping scores a seeded subset of dev
+                sizes["dev"] = min(sizes["dev"], config.max_dev_sentences)
             folder = scratch / f"{corpus}__{system}"
             config = replace(
                 config,
