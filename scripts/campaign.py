@@ -43,9 +43,9 @@ loses its unfinished epoch, and all of it on a machine other than its own).
 On a 2-core CPU the order above would stall at step 2: MRC reads a sentence
 once per entity type and template NER scores every span with every template,
 so per sentence they cost several BERT training steps and (template NER) a
-hundred-odd BERT predictions; together about two thirds of the compute left
-after step 1 (``entity-bert bench --cells full`` projects each cell from timed
-slices: ``results/bench/cells.md``). There
+hundred-odd BERT predictions; together about three quarters of the compute
+left after step 1 (``entity-bert bench --cells full`` projects each cell from
+timed slices: ``results/bench/cells.md``). There
 the campaign runs as two calls, the systems that cost about a BERT through
 every step first, then the costliest two (or on a GPU, if one is lent):
 
