@@ -166,11 +166,12 @@ def resumable(seen: dict, folder: Path) -> bool:
     if not record.exists() or not any(folder.glob("**/last/state.json")):
         return False
     written = json.loads(record.read_text("utf-8"))
-    changed = [key for key in seen["deps"] if written["deps"].get(key) != seen["deps"][key]]
+    deps = sorted(set(seen["deps"]) | set(written["deps"]))  # a dependency added or removed counts too
+    changed = [key for key in deps if written["deps"].get(key) != seen["deps"].get(key)]
     changed += ["cmd"] if written["cmd"] != seen["cmd"] else []
     if changed:
         print(f"not resuming {seen['stage']}: changed since it started: {', '.join(changed)}", flush=True)
-    return written == seen
+    return not changed
 
 
 def start(target: str, dry: bool) -> int:
