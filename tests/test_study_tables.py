@@ -118,6 +118,20 @@ def test_significance_table(runs):
     assert without_ours.empty and "p_bootstrap" in without_ours.columns
 
 
+def test_significance_compares_the_seeds_both_systems_ran(runs):
+    """A system with fewer seeds is compared with Entity-BERT's runs of those seeds only, by both tests."""
+    partial = [r for r in runs if r["model"] != "bert" or r["seed"] == 13]
+    frame = significance_table(partial, samples=200, seed=1)
+    row = frame[frame.system == "bert"].iloc[0]
+    same_seed = significance_table([r for r in runs if r["seed"] == 13], samples=200, seed=1)
+    expected = same_seed[same_seed.system == "bert"].iloc[0]
+    assert row.seeds == "13" and pd.isna(row.p_seeds)
+    assert row.delta_bootstrap == pytest.approx(expected.delta_bootstrap)
+    assert row.p_bootstrap == pytest.approx(expected.p_bootstrap)
+    all_seeds = frame[frame.system == "container"].iloc[0]
+    assert all_seeds.seeds == "13 14 15" and all_seeds.delta_bootstrap != pytest.approx(row.delta_bootstrap)
+
+
 def test_headline_metrics_shape(runs):
     metrics = headline_metrics(runs)
     assert set(metrics) == set(CORPORA)

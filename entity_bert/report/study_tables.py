@@ -242,9 +242,10 @@ def _significance_row(corpus: str, ours: list[dict], other: list[dict], samples:
         "p_seeds": by_seeds["p"],
         "system_undertrained": any(undertrained(r) for r in other),
     }
-    if all("per_sentence" in run for run in [*ours, *other]):
-        boot = paired_bootstrap(ours, other, samples, seed)
-    else:  # runs from before per-sentence counts were recorded
+    paired = [mine[s] for s in seeds], [theirs[s] for s in seeds]  # like the t-test: the seeds both ran
+    if seeds and all("per_sentence" in run for run in [*paired[0], *paired[1]]):
+        boot = paired_bootstrap(*paired, samples, seed)
+    else:  # no common seed, or runs from before per-sentence counts were recorded
         boot = {"sentences": None, "samples": None, "delta": None, "ci_low": None, "ci_high": None, "p": None}
     return row | {
         "sentences": boot["sentences"],
@@ -288,7 +289,8 @@ def significance_table(
     Across seeds: F1 means over the seeds both systems ran (``seeds``), their
     difference (Entity-BERT minus the system) and the paired t-test
     (``t_statistic``, ``p_seeds``; blank below two seeds). Over test
-    sentences: the paired bootstrap on the sentences all runs of both scored
+    sentences: the paired bootstrap, on the runs of those same seeds and the
+    sentences all of them scored
     (``sentences``), its observed difference, 95% interval and p-value
     (:func:`entity_bert.scoring.significance.paired_bootstrap`).
     """
@@ -592,8 +594,8 @@ def _significance_page(frame: pd.DataFrame, samples: int, seed: int) -> str:
             "(t_statistic, p_seeds; blank below two seeds or when the differences do not vary). Over test "
             f"sentences: the paired bootstrap (Koehn 2004; Berg-Kirkpatrick et al. 2012), {samples} "
             f"resamples (seed {seed}) of the sentences every run of both systems scored (`sentences`), each "
-            "system's F1 averaged over its seeds; delta_bootstrap is the observed difference on those "
-            "sentences, ci_low/ci_high its 95% percentile interval, p_bootstrap = "
+            "system's F1 averaged over the seeds both ran (`seeds`); delta_bootstrap is the observed "
+            "difference on those sentences, ci_low/ci_high its 95% percentile interval, p_bootstrap = "
             "min(1, 2 min(P(delta* <= 0), P(delta* >= 0))). The bootstrap speaks to the choice of test "
             "sentences, the t-test to the choice of training seeds.",
             "",
