@@ -227,8 +227,9 @@ def _by_seed(runs: list[dict]) -> dict[int, dict]:
 def _significance_row(corpus: str, ours: list[dict], other: list[dict], samples: int, seed: int) -> dict:
     mine, theirs = _by_seed(ours), _by_seed(other)
     seeds = sorted(set(mine) & set(theirs))
+    ours_common, other_common = [mine[s] for s in seeds], [theirs[s] for s in seeds]  # both tests use these
     by_seeds = seed_test(
-        [mine[s]["scores"]["micro"]["f1"] for s in seeds], [theirs[s]["scores"]["micro"]["f1"] for s in seeds]
+        [r["scores"]["micro"]["f1"] for r in ours_common], [r["scores"]["micro"]["f1"] for r in other_common]
     )
     row = {
         "corpus": corpus,
@@ -242,9 +243,8 @@ def _significance_row(corpus: str, ours: list[dict], other: list[dict], samples:
         "p_seeds": by_seeds["p"],
         "system_undertrained": any(undertrained(r) for r in other),
     }
-    paired = [mine[s] for s in seeds], [theirs[s] for s in seeds]  # like the t-test: the seeds both ran
-    if seeds and all("per_sentence" in run for run in [*paired[0], *paired[1]]):
-        boot = paired_bootstrap(*paired, samples, seed)
+    if seeds and all("per_sentence" in run for run in [*ours_common, *other_common]):
+        boot = paired_bootstrap(ours_common, other_common, samples, seed)
     else:  # no common seed, or runs from before per-sentence counts were recorded
         boot = {"sentences": None, "samples": None, "delta": None, "ci_low": None, "ci_high": None, "p": None}
     return row | {
