@@ -1,0 +1,257 @@
+"""Train a profile's cells on another machine (a lent GPU), and record them here afterwards.
+
+    # there: the project's code and data/processed/, no DVC needed
+    python scripts/remote_cells.py train --cells ncbi-disease__mrc__seed13 ... [--profile full]
+                                         [--workers 8] [--deadline SECONDS] --out DIR [--logs DIR]
+    # here: the bundle it wrote
+    python scripts/remote_cells.py record DIR/cells.tar.gz
+
+Some cells are too costly for a 2-core CPU (MRC and template NER: hours a cell,
+``results/bench/cells.md``). On a machine with a GPU, ``train`` runs each
+cell's own function (:func:`entity_bert.study.stages.train_run`, what its DVC
+stage runs) in parallel worker processes, in the order given, and starts none
+after ``--deadline`` seconds (a cell still running then is stopped and
+lost). Each cell that finishes is added to ``OUT/cells.tar.gz`` at once, so
+what finished comes back even if the machine is taken away: its result folder
+and a manifest of what DVC would record, hashed there as DVC hashes (a file's
+md5; a folder's md5 of its sorted file list): the inputs it ran with and its
+checkpoint folder. The checkpoint itself (90 MB and more) stays there, as it
+does not come with a fresh clone either.
+
+``record`` unpacks the results and writes each cell's lock entry through
+DVC's API, after checking that the inputs it ran with are the inputs here
+(data, code list, parameters); the checkpoint's hash comes from the
+manifest. ``dvc repro --allow-missing`` then counts the cell done, as for any
+cell whose checkpoint is missing. Each result JSON records the device it ran on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a script from anywhere: the project's package first
+
+MANIFEST = "manifest.json"
+BUNDLE = "cells.tar.gz"
+
+
+def md5_file(path: Path) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def dvc_hash(path: Path) -> dict:
+    """What DVC records for a file or folder: ``md5`` (a folder's ends in ``.dir``), and for a folder
+    ``nfiles`` and ``size`` (dvc_data's tree digest: the md5 of the JSON list of its files' md5s)."""
+    path = Path(path)
+    if path.is_file():
+        return {"md5": md5_file(path), "size": path.stat().st_size}
+    files = sorted(p for p in path.rglob("*") if p.is_file())
+    listing = [{"md5": md5_file(p), "relpath": p.relative_to(path).as_posix()} for p in files]
+    listing.sort(key=lambda entry: entry["relpath"])
+    digest = hashlib.md5(json.dumps(listing, sort_keys=True).encode("utf-8")).hexdigest()
+    return {"md5": digest + ".dir", "nfiles": len(files), "size": sum(p.stat().st_size for p in files)}
+
+
+def parse_slot(name: str) -> tuple[str, str, int]:
+    """``<corpus>__<system>__seed<seed>`` into its parts."""
+    corpus, system, seed = name.split("__")
+    if not seed.startswith("seed"):
+        raise ValueError(f"{name}: not a cell's slot (<corpus>__<system>__seed<seed>)")
+    return corpus, system, int(seed.removeprefix("seed"))
+
+
+def stage_name(profile: str, name: str) -> str:
+    corpus, system, seed = parse_slot(name)
+    return f"pipelines/train/dvc.yaml:train@{profile}-{corpus}-{system}-{seed}"
+
+
+# --- there: train ---------------------------------------------------------------------------------
+
+
+def train_one(profile_path: str, name: str) -> None:
+    """One cell, in this process: train, then write its manifest beside its result folder."""
+    from entity_bert.study.code import code_list
+    from entity_bert.study.layout import Layout
+    from entity_bert.study.stages import load_profile, train_run, write_encoder
+
+    profile = load_profile(profile_path)
+    corpus, system, seed = parse_slot(name)
+    if profile["study"]["encoder"] == "tiny-random" and not Layout.of(profile).encoder.exists():
+        write_encoder(profile)  # a check of this script (its DVC stage makes it in the study)
+    listed = ROOT / "pipelines" / "train" / "code" / f"{system}.txt"
+    if code_list(system) != listed.read_text("utf-8"):
+        raise SystemExit(f"{listed}: not the code here (run `entity-bert study code`)")
+    record = train_run(profile, corpus, system, seed)
+    write_manifest(profile, name, record.get("environment"))
+
+
+def write_manifest(profile: dict, name: str, environment: dict | None) -> Path:
+    """``<run folder>.remote.json``: the cell's inputs and checkpoint, hashed as DVC hashes them."""
+    from entity_bert.study.layout import Layout
+
+    corpus, system, _seed = parse_slot(name)
+    layout = Layout.of(profile)
+    inputs = [
+        f"data/processed/{corpus}",
+        "entity_bert/study/stages.py",
+        f"pipelines/train/code/{system}.txt",
+        "params/train.yaml",
+    ]
+    manifest = {
+        "cell": name,
+        "profile": profile["profile"],
+        "study": {key: profile["study"].get(key) for key in ("run", "system_overrides")},
+        "deps": {path: dvc_hash(ROOT / path)["md5"] for path in inputs},
+        "checkpoint": dvc_hash(ROOT / layout.checkpoint_folder(name)),
+        "environment": environment,
+    }
+    path = ROOT / layout.run_folder(name).with_suffix(".remote.json")
+    path.write_text(json.dumps(manifest, indent=1), "utf-8")
+    return path
+
+
+def _bundle(out: Path, finished: list[tuple[str, Path, Path]]) -> None:
+    """Rewrite ``out/cells.tar.gz`` with every finished cell (result folder and manifest), atomically."""
+    tmp = out / (BUNDLE + ".tmp")
+    with tarfile.open(tmp, "w:gz") as tar:
+        for _name, folder, manifest in finished:
+            tar.add(folder, arcname=folder.relative_to(ROOT).as_posix())
+            tar.add(manifest, arcname=manifest.relative_to(ROOT).as_posix())
+    os.replace(tmp, out / BUNDLE)
+
+
+def train(profile_path: str, names: list[str], workers: int, deadline: float, out: Path, logs: Path) -> int:
+    """Run the cells ``workers`` at a time, in order, until done or ``deadline`` seconds have passed."""
+    from entity_bert.study.layout import Layout
+    from entity_bert.study.stages import load_profile
+
+    layout = Layout.of(load_profile(profile_path))
+    out.mkdir(parents=True, exist_ok=True)
+    logs.mkdir(parents=True, exist_ok=True)
+    threads = max(1, (os.cpu_count() or 2) // workers)
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "PYTHONUNBUFFERED": "1"}
+    began, todo, running, finished, failed = time.monotonic(), list(names), {}, [], []
+    while todo or running:
+        late = time.monotonic() - began > deadline
+        while todo and len(running) < workers and not late:
+            name = todo.pop(0)
+            log = open(logs / f"{name}.log", "w")  # noqa: SIM115 (closed when the cell ends)
+            command = [sys.executable, __file__, "one", "--profile", profile_path, name]
+            running[name] = (subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log), log)
+            print(f"{time.monotonic() - began:6.0f} s  started {name}", flush=True)
+        for name, (process, log) in list(running.items()):
+            if late and process.poll() is None:
+                process.kill()
+            if process.poll() is None:
+                continue
+            log.close()
+            del running[name]
+            folder = ROOT / layout.run_folder(name)
+            if process.returncode == 0:
+                finished.append((name, folder, folder.with_suffix(".remote.json")))
+                _bundle(out, finished)
+            else:
+                failed.append(name)
+            state = "done" if process.returncode == 0 else f"failed ({process.returncode})"
+            print(f"{time.monotonic() - began:6.0f} s  {state} {name}", flush=True)
+        time.sleep(2)
+    print(f"finished {len(finished)}, failed or stopped {len(failed)}, not started {len(todo)}", flush=True)
+    return 0 if finished or not names else 1
+
+
+# --- here: record ---------------------------------------------------------------------------------
+
+
+def record(bundle: Path) -> list[str]:
+    """Unpack the bundle's cells into results/ and write their lock entries; the stages recorded."""
+    from dvc.repo import Repo
+    from dvc_data.hashfile.hash_info import HashInfo
+    from dvc_data.hashfile.meta import Meta
+
+    from entity_bert.study.stages import load_profile
+
+    profile = load_profile(ROOT / "params" / "study.yaml")
+    with tarfile.open(bundle) as tar:
+        manifests = [
+            json.load(tar.extractfile(member))
+            for member in tar.getmembers()
+            if member.name.endswith(".remote.json")
+        ]
+        for manifest in manifests:
+            _check_profile(manifest, profile)
+        members = [m for m in tar.getmembers() if m.name.startswith("results/") and m.isfile()]
+        tar.extractall(ROOT, members=[m for m in members if not m.name.endswith(".remote.json")])
+    recorded = []
+    with Repo(ROOT) as repo, repo.lock:
+        for manifest in manifests:
+            stage = repo.stage.collect(stage_name(manifest["profile"], manifest["cell"]))[0]
+            stage.save_deps()
+            here = {dep.def_path: dep.hash_info.value for dep in stage.deps}
+            changed = [path for path, md5 in manifest["deps"].items() if here.get(path) != md5]
+            if changed:
+                raise SystemExit(f"{bundle}: {manifest['cell']} ran with other inputs: {', '.join(changed)}")
+            stage.save_outs(allow_missing=True)
+            checkpoint = next(out for out in stage.outs if out.def_path.startswith("checkpoints/"))
+            hashed = manifest["checkpoint"]
+            checkpoint.hash_info = HashInfo("md5", hashed["md5"])
+            checkpoint.meta = Meta(isdir=True, nfiles=hashed["nfiles"], size=hashed["size"])
+            stage.md5 = stage.compute_md5()
+            stage.dvcfile.dump_stages([stage], update_pipeline=False)
+            recorded.append(stage.addressing)
+    return recorded
+
+
+def _check_profile(manifest: dict, profile: dict) -> None:
+    if manifest["profile"] != profile["profile"]:
+        raise SystemExit(
+            f"{manifest['cell']}: trained for profile {manifest['profile']}, active here: "
+            f"{profile['profile']} (entity-bert study use {manifest['profile']})"
+        )
+    ours = {key: profile["study"].get(key) for key in ("run", "system_overrides")}
+    if manifest["study"] != ours:
+        raise SystemExit(f"{manifest['cell']}: trained with other run settings than params/study.yaml's")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    run = verbs.add_parser("train", help="train cells here, in parallel, into a bundle")
+    run.add_argument("--cells", nargs="+", required=True, help="slots: <corpus>__<system>__seed<seed>")
+    run.add_argument("--profile", default="params/profiles/full.yaml", help="the profile's YAML")
+    run.add_argument("--workers", type=int, default=8, help="cells at once")
+    run.add_argument("--deadline", type=float, default=float("inf"), help="start none after, stop all")
+    run.add_argument("--out", type=Path, required=True, help="where cells.tar.gz goes")
+    run.add_argument("--logs", type=Path, help="each cell's log (default: OUT/logs)")
+    one = verbs.add_parser("one", help="one cell in this process (what train's workers run)")
+    one.add_argument("--profile", default="params/profiles/full.yaml")
+    one.add_argument("cell")
+    rec = verbs.add_parser("record", help="unpack a bundle here and record its cells in the lockfile")
+    rec.add_argument("bundle", type=Path)
+    args = parser.parse_args()
+    if args.verb == "train":
+        return train(
+            args.profile, args.cells, args.workers, args.deadline, args.out, args.logs or args.out / "logs"
+        )
+    if args.verb == "one":
+        train_one(args.profile, args.cell)
+        return 0
+    for stage in record(args.bundle):
+        print(f"recorded {stage}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
