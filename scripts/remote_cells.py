@@ -144,7 +144,7 @@ def train(profile_path: str, names: list[str], workers: int, deadline: float, ou
     threads = max(1, (os.cpu_count() or 2) // workers)
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "PYTHONUNBUFFERED": "1"}
     began, todo, running, finished, failed = time.monotonic(), list(names), {}, [], []
-    while todo or running:
+    while running or (todo and time.monotonic() - began <= deadline):  # past it: none starts, all stop
         late = time.monotonic() - began > deadline
         while todo and len(running) < workers and not late:
             name = todo.pop(0)
@@ -166,6 +166,7 @@ def train(profile_path: str, names: list[str], workers: int, deadline: float, ou
             else:
                 failed.append(name)
             state = "done" if process.returncode == 0 else f"failed ({process.returncode})"
+            state = "stopped at the deadline" if late and process.returncode < 0 else state
             print(f"{time.monotonic() - began:6.0f} s  {state} {name}", flush=True)
         time.sleep(2)
     print(f"finished {len(finished)}, failed or stopped {len(failed)}, not started {len(todo)}", flush=True)

@@ -62,3 +62,12 @@ def test_a_slot_names_its_stage():
     )
     with pytest.raises(ValueError, match="not a cell's slot"):
         script.parse_slot("ncbi-disease__mrc__13")
+
+
+def test_past_the_deadline_no_cell_starts_and_the_call_returns(tmp_path):
+    command = [sys.executable, str(SCRIPT), "train", "--cells", "ncbi-disease__mrc__seed13"]
+    command += ["--deadline", "-1", "--out", str(tmp_path)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert "finished 0, failed or stopped 0, not started 1" in done.stdout
+    assert done.returncode == 1  # nothing finished
+    assert not (tmp_path / "cells.tar.gz").exists()
