@@ -95,3 +95,15 @@ def test_a_table_without_measured_rows_still_gives_a_figure(tmp_path):
     assert all(axes.get_title().startswith("claimed: ") for axes in figure.axes)
     paths = save_figure(figure, tmp_path / "figure6_quality")
     assert all(p.stat().st_size > 0 for p in paths)
+
+
+def test_times_measured_on_a_gpu_are_marked_in_the_efficiency_figure(tables_dir):
+    frame = pd.read_csv(tables_dir / "table4_efficiency.csv")
+    gpu_row = frame.index[frame.source == "measured"][0]
+    frame.loc[gpu_row, "device"] = "cuda"
+    figure = draw_figure(frame, "efficiency", 4, 7)
+    ticks = [[t.get_text() for t in figure.axes[i].get_xticklabels()] for i in range(4)]  # measured panels
+    parameters, flops, inference, training = ticks
+    assert not any("(GPU)" in t for t in parameters + flops)  # counts, not times: the same on any device
+    assert [t.endswith("(GPU)") for t in inference] == [i == 0 for i in range(len(inference))]
+    assert training == inference

@@ -182,6 +182,19 @@ def test_efficiency_claim_fails_when_another_system_is_smaller(tables):
     assert "16 of 16" in verdict.paper  # the paper's Entity-BERT is smallest everywhere (claims data)
 
 
+def test_efficiency_claim_compares_times_on_the_same_device_only():
+    frame = efficiency("maccrobat2020", {"bert": 22.7, "biaffine": 30.0, "entity-bert": 23.5})
+    on_gpu = frame.system == "biaffine"
+    frame.loc[on_gpu, ["inference_ms_mean", "training_s_mean", "device"]] = [1.0, 2.0, "cuda"]
+    details = verdicts.claim_efficiency([frame, None]).details.set_index("measure")
+    # the biaffine GPU times are far below Entity-BERT's CPU times, but they are not compared with them
+    assert details.loc["training time", "smallest other by"] == SYSTEMS["bert"]
+    assert details.loc["inference time", "smallest other"] == 22.7
+    frame.loc[frame.system == "bert", "device"] = "cuda"  # no other system timed on Entity-BERT's device
+    details = verdicts.claim_efficiency([frame, None]).details
+    assert set(details.measure) == {"parameters", "FLOPs"}
+
+
 def test_rnn_claim_on_the_committed_table_and_grid_claim():
     folder = Path(__file__).resolve().parents[1] / "results" / "default" / "tables"
     table6 = pd.read_csv(folder / "table6_rnn_ablation.csv")
@@ -308,3 +321,19 @@ def test_sentence_counts_of_whole_splits_read_as_all():
     assert _sentence_range({"table2_quality": measured}, "train_sentences") == "all the"
     mixed = pd.DataFrame({"source": ["measured", "measured"], "train_sentences": ["600", "50-all"]})
     assert _sentence_range({"table2_quality": mixed}, "train_sentences") == "50-600 (or all)"
+
+
+def test_the_cells_page_names_the_gpu_and_counts_its_hours_apart():
+    from entity_bert.report.study_tables import _cells_page, cells_table
+
+    from .study_runs import make_run
+
+    runs = [make_run("ncbi-disease", "entity-bert", 13, 0.8), make_run("ncbi-disease", "mrc", 13, 0.7)]
+    runs[0]["environment"] = {"device": "cpu"}
+    runs[1]["environment"] = {"device": "cuda", "gpu": "NVIDIA H200"}
+    frame = cells_table(runs, ["ncbi-disease"], ["entity-bert", "mrc"], [13]).set_index("system")
+    assert frame.loc["mrc", "device"] == "cuda (NVIDIA H200)" and frame.loc["entity-bert", "device"] == "cpu"
+    gpu_hours = round(runs[1]["efficiency"]["training_s"] / 3600, 2)
+    assert frame.loc["mrc", "gpu h"] == gpu_hours and pd.isna(frame.loc["entity-bert", "gpu h"])
+    page = _cells_page(frame.reset_index())
+    assert f"Of that, {gpu_hours:.2f} h ran on a GPU (mrc {gpu_hours:.2f} h)" in page

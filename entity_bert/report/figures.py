@@ -38,6 +38,7 @@ EFFICIENCY_METRICS = {  # label -> (measured column, claimed column, std column)
     "inference (ms / sentence)": ("inference_ms_mean", "inference_ms_mean", "inference_ms_std"),
     "training (s)": ("training_s_mean", "training_s_mean", "training_s_std"),
 }
+TIMED = ("inference (ms / sentence)", "training (s)")  # measured on the run's device: marked when a GPU
 SYSTEM_OF_METHOD = {method: system for system, method in TABLE_SYSTEMS.items()}
 DETERMINISTIC = {"svg.hashsalt": "entity-bert", "svg.fonttype": "path"}
 
@@ -98,10 +99,20 @@ def _efficiency_figure(frame: pd.DataFrame, table: int) -> Figure:
                 group[std].fillna(0).to_numpy() if measured and std and group[std].notna().any() else None
             )
             axes.bar(np.arange(len(group)), values.fillna(0), yerr=errors, capsize=2, color=f"C{column}")
-            axes.set_xticks(np.arange(len(group)), _labels(group), fontsize=6)
+            labels = _device_labels(group, measured and label in TIMED)
+            axes.set_xticks(np.arange(len(group)), labels, fontsize=6)
             unit = " (M)" if measured else " (as printed, no unit)"
             axes.set_title(f"{title}\n{label}{unit if label == 'parameters' else ''}", fontsize=7)
     return figure
+
+
+def _device_labels(group: pd.DataFrame, timed: bool) -> list[str]:
+    """The bars' labels; a time measured on a GPU says so (not comparable with a CPU's)."""
+    labels = _labels(group)
+    if not timed or "device" not in group:
+        return labels
+    on_gpu = group.device.astype(str).str.contains("cuda")
+    return [f"{name}\n(GPU)" if gpu else name for name, gpu in zip(labels, on_gpu, strict=True)]
 
 
 def draw_figure(frame: pd.DataFrame, kind: str, table: int, number: int) -> Figure:

@@ -415,6 +415,7 @@ CELL_COLUMNS = [
     "seeds done",
     "seeds missing",
     "training h",
+    "gpu h",
     "precision",
     "device",
     "cpu",
@@ -428,7 +429,8 @@ def cells_table(runs: list[dict], corpora: list[str], systems: list[str], seeds:
     ``training h`` is the measured training time of the seeds done, summed
     (each run's ``efficiency.training_s``: training and dev scoring; a run
     resumed after an interruption counts the epochs it saved, not the one cut
-    short). ``precision``, ``device``, ``cpu`` and the matmul rate
+    short); ``gpu h`` is the part of it trained on a GPU. ``precision``,
+    ``device`` (with the GPU's name), ``cpu`` and the matmul rate
     come from each run's ``environment`` (blank for runs that predate them):
     timings from different machines are not comparable, so the report says
     where each cell ran.
@@ -440,17 +442,17 @@ def cells_table(runs: list[dict], corpora: list[str], systems: list[str], seeds:
             done = sorted(r["seed"] for r in chosen)
             environments = [r.get("environment", {}) for r in chosen]
             rates = [e["matmul_gflops_fp32"] for e in environments if "matmul_gflops_fp32" in e]
+            on_gpu = [r for r in chosen if r.get("environment", {}).get("device") == "cuda"]
             rows.append(
                 {
                     "corpus": corpus,
                     "system": system,
                     "seeds done": " ".join(map(str, done)),
                     "seeds missing": " ".join(str(s) for s in seeds if s not in done),
-                    "training h": round(sum(r["efficiency"]["training_s"] for r in chosen) / 3600, 2)
-                    if chosen
-                    else None,
+                    "training h": _hours(chosen) if chosen else None,
+                    "gpu h": _hours(on_gpu) if on_gpu else None,
                     "precision": _span([e.get("precision", "") for e in environments]) if chosen else "",
-                    "device": _span([e.get("device", "") for e in environments]) if chosen else "",
+                    "device": _span([_device(e) for e in environments]) if chosen else "",
                     "cpu": "; ".join(sorted({e.get("cpu", "") for e in environments} - {""})),
                     "matmul_gflops_fp32": _span(sorted(round(r) for r in rates)) if rates else "",
                 }
@@ -458,13 +460,28 @@ def cells_table(runs: list[dict], corpora: list[str], systems: list[str], seeds:
     return pd.DataFrame(rows, columns=CELL_COLUMNS)
 
 
+def _hours(runs: list[dict]) -> float:
+    return round(sum(r["efficiency"]["training_s"] for r in runs) / 3600, 2)
+
+
+def _device(environment: dict) -> str:
+    """``cpu``, or ``cuda (<the GPU's name>)``."""
+    device = environment.get("device", "")
+    return f"{device} ({environment['gpu']})" if environment.get("gpu") else device
+
+
 def _compute_line(frame: pd.DataFrame) -> str:
-    """The measured training time of the cells done, per system and in all."""
+    """The measured training time of the cells done, per system and in all, and how much of it on a GPU."""
     hours = frame.dropna(subset=["training h"]).groupby("system", sort=False)["training h"].sum()
     if hours.empty:
         return "No training time measured yet."
     systems = ", ".join(f"{system} {h:.2f} h" for system, h in hours.items())
-    return f"Training time measured so far: {hours.sum():.2f} h in all ({systems})."
+    line = f"Training time measured so far: {hours.sum():.2f} h in all ({systems})."
+    gpu = frame.dropna(subset=["gpu h"]).groupby("system", sort=False)["gpu h"].sum()
+    if gpu.empty:
+        return line
+    systems = ", ".join(f"{system} {h:.2f} h" for system, h in gpu.items())
+    return f"{line} Of that, {gpu.sum():.2f} h ran on a GPU ({systems}): not comparable with the CPU's hours."
 
 
 def _cells_page(frame: pd.DataFrame) -> str:
