@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tarfile
 import time
+from contextlib import chdir
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,7 +99,7 @@ def train_one(profile_path: str, name: str) -> None:
     write_manifest(profile, name, record.get("environment"))
 
 
-def write_manifest(profile: dict, name: str, environment: dict | None) -> Path:
+def write_manifest(profile: dict, name: str, environment: dict | None, root: Path = ROOT) -> Path:
     """``<run folder>.remote.json``: the cell's inputs and checkpoint, hashed as DVC hashes them."""
     from entity_bert.study.layout import Layout
 
@@ -114,22 +115,22 @@ def write_manifest(profile: dict, name: str, environment: dict | None) -> Path:
         "cell": name,
         "profile": profile["profile"],
         "study": {key: profile["study"].get(key) for key in ("run", "system_overrides")},
-        "deps": {path: dvc_hash(ROOT / path)["md5"] for path in inputs},
-        "checkpoint": dvc_hash(ROOT / layout.checkpoint_folder(name)),
+        "deps": {path: dvc_hash(root / path)["md5"] for path in inputs},
+        "checkpoint": dvc_hash(root / layout.checkpoint_folder(name)),
         "environment": environment,
     }
-    path = ROOT / layout.run_folder(name).with_suffix(".remote.json")
+    path = root / layout.run_folder(name).with_suffix(".remote.json")
     path.write_text(json.dumps(manifest, indent=1), "utf-8")
     return path
 
 
-def _bundle(out: Path, finished: list[tuple[str, Path, Path]]) -> None:
+def _bundle(out: Path, finished: list[tuple[str, Path, Path]], root: Path = ROOT) -> None:
     """Rewrite ``out/cells.tar.gz`` with every finished cell (result folder and manifest), atomically."""
     tmp = out / (BUNDLE + ".tmp")
     with tarfile.open(tmp, "w:gz") as tar:
         for _name, folder, manifest in finished:
-            tar.add(folder, arcname=folder.relative_to(ROOT).as_posix())
-            tar.add(manifest, arcname=manifest.relative_to(ROOT).as_posix())
+            tar.add(folder, arcname=folder.relative_to(root).as_posix())
+            tar.add(manifest, arcname=manifest.relative_to(root).as_posix())
     os.replace(tmp, out / BUNDLE)
 
 
@@ -176,7 +177,7 @@ def train(profile_path: str, names: list[str], workers: int, deadline: float, ou
 # --- here: record ---------------------------------------------------------------------------------
 
 
-def record(bundle: Path) -> list[str]:
+def record(bundle: Path, root: Path = ROOT) -> list[str]:
     """Unpack the bundle's cells into results/ and write their lock entries; the stages recorded."""
     from dvc.repo import Repo
     from dvc_data.hashfile.hash_info import HashInfo
@@ -184,7 +185,7 @@ def record(bundle: Path) -> list[str]:
 
     from entity_bert.study.stages import load_profile
 
-    profile = load_profile(ROOT / "params" / "study.yaml")
+    profile = load_profile(root / "params" / "study.yaml")
     with tarfile.open(bundle) as tar:
         manifests = [
             json.load(tar.extractfile(member))
@@ -194,9 +195,10 @@ def record(bundle: Path) -> list[str]:
         for manifest in manifests:
             _check_profile(manifest, profile)
         members = [m for m in tar.getmembers() if m.name.startswith("results/") and m.isfile()]
-        tar.extractall(ROOT, members=[m for m in members if not m.name.endswith(".remote.json")])
+        results = [m for m in members if not m.name.endswith(".remote.json")]
+        tar.extractall(root, members=results, filter="data")  # nothing outside the project
     recorded = []
-    with Repo(ROOT) as repo, repo.lock:
+    with chdir(root), Repo(root) as repo, repo.lock:  # stage addresses are relative to the project
         for manifest in manifests:
             stage = repo.stage.collect(stage_name(manifest["profile"], manifest["cell"]))[0]
             stage.save_deps()

@@ -55,6 +55,90 @@ def test_a_file_is_hashed_as_dvc_hashes_it(tmp_path):
     assert ours["md5"] == _dvc_add(tmp_path, "train.yaml")["md5"]
 
 
+STUDY = {"profile": "full", "study": {"run": {"lr": 0.0001}, "system_overrides": {"mrc": {}}}}
+TRAIN_STAGE = """
+vars:
+  - ../../params/study.yaml
+stages:
+  train:
+    matrix: {profile: ["${profile}"], corpus: [tiny], system: [mrc], seed: [13]}
+    wdir: ../..
+    cmd: python -c "raise SystemExit('trained elsewhere')"
+    deps:
+      - data/processed/${item.corpus}
+      - entity_bert/study/stages.py
+      - pipelines/train/code/${item.system}.txt
+      - params/train.yaml
+    params:
+      - params/study.yaml:
+          - study.run
+          - study.system_overrides.${item.system}
+    outs:
+      - results/${profile}/runs/${item.corpus}__${item.system}__seed${item.seed}: {cache: false}
+      - checkpoints/${profile}/${item.corpus}__${item.system}__seed${item.seed}: {cache: false}
+"""
+
+
+def _project(root: Path) -> Path:
+    """A stand-in for the project: a training cell's stage and the files it depends on."""
+    files = {
+        "params/study.yaml": yaml.safe_dump(STUDY),
+        "params/train.yaml": "train: {lr: 0.0001}\n",
+        "data/processed/tiny/all/train.jsonl": '{"words": ["aspirin"], "tags": ["B-Drug"]}\n',
+        "entity_bert/study/stages.py": "# the cell's command\n",
+        "pipelines/train/code/mrc.txt": "abc  entity_bert/models/mrc.py\n",
+        "pipelines/train/dvc.yaml": TRAIN_STAGE,
+    }
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text, "utf-8")
+    return root
+
+
+def _trained_there(there: Path) -> Path:
+    """What a cell leaves where it trained (result and checkpoint), bundled by the script."""
+    script = _script()
+    cell = "tiny__mrc__seed13"
+    result = there / "results" / "full" / "runs" / cell
+    result.mkdir(parents=True)
+    (result / "tiny__all__mrc__finetune__seed13.json").write_text('{"f1": 0.5}\n', "utf-8")
+    best = there / "checkpoints" / "full" / cell / "run" / "best"
+    best.mkdir(parents=True)
+    (best / "model.safetensors").write_bytes(os.urandom(1000))
+    manifest = script.write_manifest(STUDY, cell, {"device": "cuda"}, root=there)
+    (there / "out").mkdir()
+    script._bundle(there / "out", [(cell, result, manifest)], root=there)
+    return there / "out" / "cells.tar.gz"
+
+
+def test_a_cell_trained_elsewhere_is_recorded_done_and_its_checkpoint_hash_kept(tmp_path):
+    dvc = shutil.which("dvc", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))
+    if dvc is None:
+        pytest.skip("dvc is not installed")
+    there, here = _project(tmp_path / "there"), _project(tmp_path / "here")
+    bundle = _trained_there(there)
+    subprocess.run(["git", "init", "-q"], cwd=here, check=True)
+    subprocess.run([dvc, "init", "-q"], cwd=here, check=True)
+    stage = "pipelines/train/dvc.yaml:train@full-tiny-mrc-13"
+    assert _script().record(bundle, root=here) == [stage]
+    lock = yaml.safe_load((here / "pipelines" / "train" / "dvc.lock").read_text("utf-8"))
+    outs = {out["path"]: out for out in lock["stages"]["train@full-tiny-mrc-13"]["outs"]}
+    checkpoint = _script().dvc_hash(there / "checkpoints" / "full" / "tiny__mrc__seed13")
+    assert outs["checkpoints/full/tiny__mrc__seed13"]["md5"] == checkpoint["md5"]
+    assert (
+        here / "results" / "full" / "runs" / "tiny__mrc__seed13" / "tiny__all__mrc__finetune__seed13.json"
+    ).exists()
+    dry = [dvc, "repro", "--dry", "--allow-missing", "--single-item", stage]
+    assert (
+        "Running stage"
+        not in subprocess.run(dry, cwd=here, capture_output=True, text=True, check=True).stdout
+    )
+    # the same cell against other inputs here: refused, nothing recorded for it
+    (here / "data" / "processed" / "tiny" / "all" / "train.jsonl").write_text("{}\n", "utf-8")
+    with pytest.raises(SystemExit, match="ran with other inputs: data/processed/tiny"):
+        _script().record(bundle, root=here)
+
+
 def test_a_slot_names_its_stage():
     script = _script()
     assert script.stage_name("full", "ncbi-disease__mrc__seed13") == (
