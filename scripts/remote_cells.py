@@ -41,7 +41,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere: the project's package first
 
-MANIFEST = "manifest.json"
 BUNDLE = "cells.tar.gz"
 
 
@@ -186,27 +185,17 @@ def record(bundle: Path, root: Path = ROOT) -> list[str]:
     from entity_bert.study.stages import load_profile
 
     profile = load_profile(root / "params" / "study.yaml")
-    with tarfile.open(bundle) as tar:
+    recorded = []
+    with tarfile.open(bundle) as tar, chdir(root), Repo(root) as repo, repo.lock:  # addresses: from root
         manifests = [
-            json.load(tar.extractfile(member))
-            for member in tar.getmembers()
-            if member.name.endswith(".remote.json")
+            json.load(tar.extractfile(m)) for m in tar.getmembers() if m.name.endswith(".remote.json")
         ]
-        for manifest in manifests:
-            _check_profile(manifest, profile)
+        stages = [_checked_stage(repo, manifest, profile, bundle) for manifest in manifests]  # all, first
         members = [m for m in tar.getmembers() if m.name.startswith("results/") and m.isfile()]
         results = [m for m in members if not m.name.endswith(".remote.json")]
         tar.extractall(root, members=results, filter="data")  # nothing outside the project
-    recorded = []
-    with chdir(root), Repo(root) as repo, repo.lock:  # stage addresses are relative to the project
-        for manifest in manifests:
-            stage = repo.stage.collect(stage_name(manifest["profile"], manifest["cell"]))[0]
-            stage.save_deps()
-            here = {dep.def_path: dep.hash_info.value for dep in stage.deps}
-            changed = [path for path, md5 in manifest["deps"].items() if here.get(path) != md5]
-            if changed:
-                raise SystemExit(f"{bundle}: {manifest['cell']} ran with other inputs: {', '.join(changed)}")
-            stage.save_outs(allow_missing=True)
+        for stage, manifest in zip(stages, manifests, strict=True):
+            stage.save_outs(allow_missing=True)  # the result folder, hashed here; the checkpoint is not here
             checkpoint = next(out for out in stage.outs if out.def_path.startswith("checkpoints/"))
             hashed = manifest["checkpoint"]
             checkpoint.hash_info = HashInfo("md5", hashed["md5"])
@@ -215,6 +204,18 @@ def record(bundle: Path, root: Path = ROOT) -> list[str]:
             stage.dvcfile.dump_stages([stage], update_pipeline=False)
             recorded.append(stage.addressing)
     return recorded
+
+
+def _checked_stage(repo, manifest: dict, profile: dict, bundle: Path):
+    """The cell's stage, its inputs hashed here; refused if the cell ran with other inputs or settings."""
+    _check_profile(manifest, profile)
+    stage = repo.stage.collect(stage_name(manifest["profile"], manifest["cell"]))[0]
+    stage.save_deps()
+    here = {dep.def_path: dep.hash_info.value for dep in stage.deps}
+    changed = [path for path, md5 in manifest["deps"].items() if here.get(path) != md5]
+    if changed:
+        raise SystemExit(f"{bundle}: {manifest['cell']} ran with other inputs: {', '.join(changed)}")
+    return stage
 
 
 def _check_profile(manifest: dict, profile: dict) -> None:

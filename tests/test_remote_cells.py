@@ -133,10 +133,14 @@ def test_a_cell_trained_elsewhere_is_recorded_done_and_its_checkpoint_hash_kept(
         "Running stage"
         not in subprocess.run(dry, cwd=here, capture_output=True, text=True, check=True).stdout
     )
-    # the same cell against other inputs here: refused, nothing recorded for it
+    # the same cell against other inputs here: refused, and nothing written
     (here / "data" / "processed" / "tiny" / "all" / "train.jsonl").write_text("{}\n", "utf-8")
+    shutil.rmtree(here / "results")
+    lockfile = (here / "pipelines" / "train" / "dvc.lock").read_text("utf-8")
     with pytest.raises(SystemExit, match="ran with other inputs: data/processed/tiny"):
         _script().record(bundle, root=here)
+    assert not (here / "results").exists()
+    assert (here / "pipelines" / "train" / "dvc.lock").read_text("utf-8") == lockfile
 
 
 def test_a_slot_names_its_stage():
