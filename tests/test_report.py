@@ -330,9 +330,10 @@ def test_the_cells_page_names_the_gpu_and_counts_its_hours_apart():
 
     runs = [make_run("ncbi-disease", "entity-bert", 13, 0.8), make_run("ncbi-disease", "mrc", 13, 0.7)]
     runs[0]["environment"] = {"device": "cpu"}
-    runs[1]["environment"] = {"device": "cuda", "gpu": "NVIDIA H200"}
+    runs[1]["environment"] = {"device": "cuda", "gpu": "NVIDIA H200", "torch": "2.11.0+cu130"}
     frame = cells_table(runs, ["ncbi-disease"], ["entity-bert", "mrc"], [13]).set_index("system")
     assert frame.loc["mrc", "device"] == "cuda (NVIDIA H200)" and frame.loc["entity-bert", "device"] == "cpu"
+    assert frame.loc["mrc", "torch"] == "2.11.0+cu130" and frame.loc["entity-bert", "torch"] == ""
     gpu_hours = round(runs[1]["efficiency"]["training_s"] / 3600, 2)
     assert frame.loc["mrc", "gpu h"] == gpu_hours and pd.isna(frame.loc["entity-bert", "gpu h"])
     page = _cells_page(frame.reset_index())

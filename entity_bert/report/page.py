@@ -165,7 +165,11 @@ def differences_section(profile: dict, tables: dict[str, pd.DataFrame | None]) -
     devices = _devices(tables)
     hardware = (
         f"The runs recorded device(s) {', '.join(devices)}"
-        + ("; no GPU was used" if devices and all(d == "cpu" for d in devices) else "")
+        + (
+            "; no GPU was used"
+            if all(d == "cpu" for d in devices)
+            else "; the cells table says which cells ran where (the GPU's name, the PyTorch version)"
+        )
         if devices
         else "no efficiency measured in this profile"
     )

@@ -418,6 +418,7 @@ CELL_COLUMNS = [
     "gpu h",
     "precision",
     "device",
+    "torch",
     "cpu",
     "matmul_gflops_fp32",
 ]
@@ -430,7 +431,7 @@ def cells_table(runs: list[dict], corpora: list[str], systems: list[str], seeds:
     (each run's ``efficiency.training_s``: training and dev scoring; a run
     resumed after an interruption counts the epochs it saved, not the one cut
     short); ``gpu h`` is the part of it trained on a GPU. ``precision``,
-    ``device`` (with the GPU's name), ``cpu`` and the matmul rate
+    ``device`` (with the GPU's name), ``torch`` (its version), ``cpu`` and the matmul rate
     come from each run's ``environment`` (blank for runs that predate them):
     timings from different machines are not comparable, so the report says
     where each cell ran.
@@ -453,6 +454,7 @@ def cells_table(runs: list[dict], corpora: list[str], systems: list[str], seeds:
                     "gpu h": _hours(on_gpu) if on_gpu else None,
                     "precision": _span([e.get("precision", "") for e in environments]) if chosen else "",
                     "device": _span([_device(e) for e in environments]) if chosen else "",
+                    "torch": "; ".join(sorted({e.get("torch", "") for e in environments} - {""})),
                     "cpu": "; ".join(sorted({e.get("cpu", "") for e in environments} - {""})),
                     "matmul_gflops_fp32": _span(sorted(round(r) for r in rates)) if rates else "",
                 }
@@ -493,9 +495,10 @@ def _cells_page(frame: pd.DataFrame) -> str:
             "",
             f"**{done} of {total} training cells done** (corpus x system x seed). A missing cell is shown as "
             "missing here and left out of the other tables; means and tests use the seeds that ran. "
-            "`training h` sums the seeds done (training with dev scoring); "
+            "`training h` sums the seeds done (training with dev scoring), `gpu h` the part on a GPU; "
             "`device`, `cpu` and `matmul_gflops_fp32` (a 1024x1024 fp32 matrix product on the run's "
-            "threads) say where each cell ran: times from different machines are not comparable.",
+            "threads) say where each cell ran, `torch` with which PyTorch: times from different machines "
+            "are not comparable.",
             "",
             _compute_line(frame),
             "",
