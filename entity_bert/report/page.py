@@ -168,7 +168,7 @@ def differences_section(profile: dict, tables: dict[str, pd.DataFrame | None]) -
         + (
             "; no GPU was used"
             if all(d == "cpu" for d in devices)
-            else "; the cells table says which cells ran where (the GPU's name, the PyTorch version)"
+            else "; the cells table says which cells ran where, on which GPU and with which PyTorch"
         )
         if devices
         else "no efficiency measured in this profile"
