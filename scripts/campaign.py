@@ -47,10 +47,13 @@ hundred-odd BERT predictions; together about three quarters of the compute
 left after step 1 (``entity-bert bench --cells full`` projects each cell from
 timed slices: ``results/bench/cells.md``). There the campaign runs as two
 calls, the systems that cost about a BERT through every step first, then the
-costliest two (or on a GPU, if one is lent):
+costliest two:
 
     python scripts/campaign.py --steps 1 2 3 4 5 --systems entity-bert bert biaffine container hf-trainer
     python scripts/campaign.py --steps 2 3 --systems mrc template
+
+or the costliest two on a machine with a GPU (``scripts/remote_cells.py``:
+trained there, recorded here, then skipped here as done).
 """
 
 from __future__ import annotations
