@@ -20,7 +20,8 @@ does not come with a fresh clone either.
 
 ``record`` unpacks the results and writes each cell's lock entry through
 DVC's API, after checking that the inputs it ran with are the inputs here
-(data, code list, parameters); the checkpoint's hash comes from the
+(data, code list, parameters; they must be here, e.g. made by ``dvc repro
+prepare``, as the campaign makes them); the checkpoint's hash comes from the
 manifest. ``dvc repro --allow-missing`` then counts the cell done, as for any
 cell whose checkpoint is missing. Each result JSON records the device it ran on.
 """
