@@ -70,6 +70,7 @@ from pathlib import Path
 import yaml
 
 from entity_bert.core.fileio import atomic_write_text
+from entity_bert.study.layout import train_stage
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST = ("entity-bert", "bert", "hf-trainer")
@@ -82,7 +83,7 @@ def cells(profile: dict, step: int, only: list[str] | None = None) -> list[str]:
 
     def train(systems, seeds):
         return [
-            f"pipelines/train/dvc.yaml:train@{name}-{corpus}-{system}-{seed}"
+            train_stage(name, corpus, system, seed)
             for seed in seeds
             for system in systems
             if only is None or system in only

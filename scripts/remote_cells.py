@@ -42,15 +42,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere: the project's package first
 
+from entity_bert.study.layout import parse_slot, train_stage  # noqa: E402 (after the path)
+
 BUNDLE = "cells.tar.gz"
 
 
 def md5_file(path: Path) -> str:
-    digest = hashlib.md5()
     with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(stream, "md5").hexdigest()
 
 
 def dvc_hash(path: Path) -> dict:
@@ -66,17 +65,8 @@ def dvc_hash(path: Path) -> dict:
     return {"md5": digest + ".dir", "nfiles": len(files), "size": sum(p.stat().st_size for p in files)}
 
 
-def parse_slot(name: str) -> tuple[str, str, int]:
-    """``<corpus>__<system>__seed<seed>`` into its parts."""
-    corpus, system, seed = name.split("__")
-    if not seed.startswith("seed"):
-        raise ValueError(f"{name}: not a cell's slot (<corpus>__<system>__seed<seed>)")
-    return corpus, system, int(seed.removeprefix("seed"))
-
-
 def stage_name(profile: str, name: str) -> str:
-    corpus, system, seed = parse_slot(name)
-    return f"pipelines/train/dvc.yaml:train@{profile}-{corpus}-{system}-{seed}"
+    return train_stage(profile, *parse_slot(name))
 
 
 # --- there: train ---------------------------------------------------------------------------------

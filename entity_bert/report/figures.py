@@ -29,6 +29,7 @@ from entity_bert.core.fileio import atomic_path
 from entity_bert.models.registry import TABLE_SYSTEMS
 from entity_bert.report.catalogue import DRAWN_FIGURES
 from entity_bert.report.claims import CITATION
+from entity_bert.report.study_tables import TIMED_COLUMNS
 
 FIGURES = DRAWN_FIGURES  # figure -> (table it draws, kind, table number)
 QUALITY_METRICS = {"precision": "P", "recall": "R", "accuracy": "accuracy (token)", "f1": "F1"}
@@ -38,7 +39,6 @@ EFFICIENCY_METRICS = {  # label -> (measured column, claimed column, std column)
     "inference (ms / sentence)": ("inference_ms_mean", "inference_ms_mean", "inference_ms_std"),
     "training (s)": ("training_s_mean", "training_s_mean", "training_s_std"),
 }
-TIMED = ("inference (ms / sentence)", "training (s)")  # measured on the run's device: marked when a GPU
 SYSTEM_OF_METHOD = {method: system for system, method in TABLE_SYSTEMS.items()}
 DETERMINISTIC = {"svg.hashsalt": "entity-bert", "svg.fonttype": "path"}
 
@@ -99,7 +99,7 @@ def _efficiency_figure(frame: pd.DataFrame, table: int) -> Figure:
                 group[std].fillna(0).to_numpy() if measured and std and group[std].notna().any() else None
             )
             axes.bar(np.arange(len(group)), values.fillna(0), yerr=errors, capsize=2, color=f"C{column}")
-            labels = _device_labels(group, measured and label in TIMED)
+            labels = _device_labels(group, measured and ours in TIMED_COLUMNS)
             axes.set_xticks(np.arange(len(group)), labels, fontsize=6)
             unit = " (M)" if measured else " (as printed, no unit)"
             axes.set_title(f"{title}\n{label}{unit if label == 'parameters' else ''}", fontsize=7)

@@ -45,6 +45,7 @@ OURS = "entity-bert"
 QUALITY = {"precision": "precision", "recall": "recall", "accuracy": "token_accuracy", "f1": "f1"}
 EFFICIENCY_MEANS = ["parameters_m", "trainable_parameters_m", "flops_g"]
 EFFICIENCY_WITH_STD = {"inference_ms": "latency_ms", "training_s": "training_s"}
+TIMED_COLUMNS = tuple(f"{name}_mean" for name in EFFICIENCY_WITH_STD)  # wall-clock: one device's runs only
 
 
 def system_of(run: dict) -> str:
@@ -443,7 +444,7 @@ def cells_table(runs: list[dict], corpora: list[str], systems: list[str], seeds:
             done = sorted(r["seed"] for r in chosen)
             environments = [r.get("environment", {}) for r in chosen]
             rates = [e["matmul_gflops_fp32"] for e in environments if "matmul_gflops_fp32" in e]
-            on_gpu = [r for r in chosen if r.get("environment", {}).get("device") == "cuda"]
+            on_gpu = [r for r, e in zip(chosen, environments, strict=True) if e.get("device") == "cuda"]
             rows.append(
                 {
                     "corpus": corpus,
@@ -454,8 +455,8 @@ def cells_table(runs: list[dict], corpora: list[str], systems: list[str], seeds:
                     "gpu h": _hours(on_gpu) if on_gpu else None,
                     "precision": _span([e.get("precision", "") for e in environments]) if chosen else "",
                     "device": _span([_device(e) for e in environments]) if chosen else "",
-                    "torch": "; ".join(sorted({e.get("torch", "") for e in environments} - {""})),
-                    "cpu": "; ".join(sorted({e.get("cpu", "") for e in environments} - {""})),
+                    "torch": _distinct(environments, "torch"),
+                    "cpu": _distinct(environments, "cpu"),
                     "matmul_gflops_fp32": _span(sorted(round(r) for r in rates)) if rates else "",
                 }
             )
@@ -466,6 +467,11 @@ def _hours(runs: list[dict]) -> float:
     return round(sum(r["efficiency"]["training_s"] for r in runs) / 3600, 2)
 
 
+def _distinct(environments: list[dict], key: str) -> str:
+    """The distinct values of ``key`` the runs recorded, "; "-joined (blank if none did)."""
+    return "; ".join(sorted({e.get(key, "") for e in environments} - {""}))
+
+
 def _device(environment: dict) -> str:
     """``cpu``, or ``cuda (<the GPU's name>)``."""
     device = environment.get("device", "")
@@ -474,16 +480,21 @@ def _device(environment: dict) -> str:
 
 def _compute_line(frame: pd.DataFrame) -> str:
     """The measured training time of the cells done, per system and in all, and how much of it on a GPU."""
-    hours = frame.dropna(subset=["training h"]).groupby("system", sort=False)["training h"].sum()
-    if hours.empty:
+    total, systems = _hours_by_system(frame, "training h")
+    if systems is None:
         return "No training time measured yet."
-    systems = ", ".join(f"{system} {h:.2f} h" for system, h in hours.items())
-    line = f"Training time measured so far: {hours.sum():.2f} h in all ({systems})."
-    gpu = frame.dropna(subset=["gpu h"]).groupby("system", sort=False)["gpu h"].sum()
-    if gpu.empty:
+    line = f"Training time measured so far: {total:.2f} h in all ({systems})."
+    gpu, systems = _hours_by_system(frame, "gpu h")
+    if systems is None:
         return line
-    systems = ", ".join(f"{system} {h:.2f} h" for system, h in gpu.items())
-    return f"{line} Of that, {gpu.sum():.2f} h ran on a GPU ({systems}): not comparable with the CPU's hours."
+    return f"{line} Of that, {gpu:.2f} h ran on a GPU ({systems}): not comparable with the CPU's hours."
+
+
+def _hours_by_system(frame: pd.DataFrame, column: str) -> tuple[float, str | None]:
+    """The column's sum, and "system N h, ..." (None where no row has hours)."""
+    hours = frame.dropna(subset=[column]).groupby("system", sort=False)[column].sum()
+    text = ", ".join(f"{system} {h:.2f} h" for system, h in hours.items()) if not hours.empty else None
+    return hours.sum(), text
 
 
 def _cells_page(frame: pd.DataFrame) -> str:

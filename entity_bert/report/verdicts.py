@@ -21,6 +21,7 @@ import pandas as pd
 
 from entity_bert.models.registry import SYSTEM_METHODS
 from entity_bert.report.claims import claimed_protocol, claimed_table
+from entity_bert.report.study_tables import TIMED_COLUMNS
 
 ENTITY_BERT = "entity-bert"
 PAPER_ENTITY_BERT = "Entity-BERT (ours)"
@@ -30,7 +31,6 @@ EFFICIENCY_MEASURES = {  # our column -> (the paper's column, reading)
     "inference_ms_mean": ("inference_ms", "inference time"),
     "training_s_mean": ("training_s", "training time"),
 }
-TIMED = ("inference_ms_mean", "training_s_mean")  # compared only between runs on the same device
 GRID_KEYS = {"lr": "learning_rate", "hidden": "hidden_units", "batch_size": "batch_size", "epochs": "epochs"}
 ALPHA = 0.05
 REPRODUCED, NOT_REPRODUCED, NOT_TESTABLE = "reproduced", "not reproduced", "not testable here"
@@ -271,7 +271,7 @@ def claim_efficiency(efficiency: list[pd.DataFrame | None]) -> Verdict:
     for corpus, frame, mine in _compared(efficiency):
         for column, (_paper_column, reading) in EFFICIENCY_MEASURES.items():
             others = frame[(frame.system != ENTITY_BERT) & frame[column].notna()]
-            if column in TIMED:  # a GPU's minutes against a CPU's hours say nothing about the method
+            if column in TIMED_COLUMNS:  # a GPU's minutes against a CPU's hours say nothing about the method
                 others = others[others.device == mine.device.iloc[0]]
             value = mine[column].iloc[0]
             if others.empty or pd.isna(value):

@@ -36,6 +36,19 @@ def slot(corpus: str, system: str, seed: int) -> str:
     return f"{corpus}__{system}__seed{seed}"
 
 
+def parse_slot(name: str) -> tuple[str, str, int]:
+    """A slot's ``(corpus, system, seed)``: :func:`slot` undone."""
+    corpus, system, seed = name.split("__")
+    if not seed.startswith("seed"):
+        raise ValueError(f"{name}: not a cell's slot (<corpus>__<system>__seed<seed>)")
+    return corpus, system, int(seed.removeprefix("seed"))
+
+
+def train_stage(profile: str, corpus: str, system: str, seed: int) -> str:
+    """A training cell's DVC stage, addressed from the project root."""
+    return f"pipelines/train/dvc.yaml:train@{profile}-{corpus}-{system}-{seed}"
+
+
 @dataclass(frozen=True)
 class Layout:
     """The output folders of one profile (paths relative to the project root)."""
