@@ -36,7 +36,9 @@ command, which resumes and ends as an uninterrupted run would, then records it
 with ``dvc commit``. If anything the cell depends on changed, the record
 differs and the cell is trained again from scratch.
 
-``--systems`` keeps the training cells of those systems only, and
+``--systems`` and ``--corpora`` keep the training cells of those systems and
+corpora only (a cell that cannot finish within a session on this machine can
+be left to one that can: ``--systems mrc --corpora ncbi-disease bc5cdr``), and
 ``--stop-after`` starts no cell after that many minutes (a cell cut short
 loses its unfinished epoch, and all of it on a machine other than its own).
 
@@ -76,8 +78,14 @@ ROOT = Path(__file__).resolve().parents[1]
 FIRST = ("entity-bert", "bert", "hf-trainer")
 
 
-def cells(profile: dict, step: int, only: list[str] | None = None) -> list[str]:
-    """The DVC stages of one step of the campaign, in order; ``only``: these systems' training cells."""
+def cells(
+    profile: dict, step: int, only: list[str] | None = None, corpora: list[str] | None = None
+) -> list[str]:
+    """The DVC stages of one step of the campaign, in order.
+
+    ``only`` keeps these systems' training cells, ``corpora`` the training cells on these corpora;
+    Table 6's runs are kept either way.
+    """
     name, study = profile["profile"], profile["study"]
     first, others = study["seeds"][0], study["seeds"][1:]
 
@@ -88,6 +96,7 @@ def cells(profile: dict, step: int, only: list[str] | None = None) -> list[str]:
             for system in systems
             if only is None or system in only
             for corpus in study["corpora"]
+            if corpora is None or corpus in corpora
         ]
 
     if step == 1:
@@ -224,6 +233,9 @@ def main() -> int:
     parser.add_argument(
         "--systems", nargs="+", help="only the training cells of these systems (Table 6's runs are kept)"
     )
+    parser.add_argument(
+        "--corpora", nargs="+", help="only the training cells on these corpora (Table 6's runs are kept)"
+    )
     parser.add_argument("--stop-after", type=float, help="start no cell after this many minutes")
     parser.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
     args = parser.parse_args()
@@ -233,7 +245,9 @@ def main() -> int:
         return 1
     if run(["dvc", "repro", "pipelines/train/dvc.yaml:code"], args.dry_run):  # each system's code, current
         return 1
-    todo = [(step, stage) for step in args.steps for stage in cells(profile, step, args.systems)]
+    todo = [
+        (step, stage) for step in args.steps for stage in cells(profile, step, args.systems, args.corpora)
+    ]
     spent: list[float] = []
     for done, (step, stage) in enumerate(todo):
         mean = sum(spent) / len(spent) if spent else 0.0

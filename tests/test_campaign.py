@@ -100,3 +100,18 @@ def test_a_cell_whose_inputs_changed_is_not_resumed(campaign, tmp_path, change, 
     named = {"code": "code.txt", "parameter": "params.yaml"}.get(change)
     if named:  # the campaign says which input changed, so a lost resume is explained
         assert f"changed since it started: {named}" in capsys.readouterr().out
+
+
+def test_systems_and_corpora_keep_only_their_training_cells():
+    spec = importlib.util.spec_from_file_location("campaign_cells", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    profile = {
+        "profile": "p",
+        "study": {"seeds": [13, 14], "systems": ["bert", "mrc", "template"], "corpora": ["a", "b", "c"]},
+        "ablation": {"seeds": [13], "cells": ["lstm"], "corpora": ["a"]},
+    }
+    stages = module.cells(profile, 3, only=["mrc"], corpora=["a", "c"])
+    assert [stage.split(":")[-1] for stage in stages] == ["train@p-a-mrc-14", "train@p-c-mrc-14"]
+    assert len(module.cells(profile, 2)) == 6  # mrc and template, every corpus, first seed
+    assert module.cells(profile, 4, corpora=["b"]) == module.cells(profile, 4)  # Table 6's runs are kept
