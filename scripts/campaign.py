@@ -11,7 +11,10 @@ holds, so it runs as a campaign of cells (DVC stages), in this order:
 3. the other seeds, every system;
 4. Table 6: the RNN ablation's runs;
 5. the grid search (``entity-bert tune``, outside DVC's lock: Ray may spread
-   it over a cluster), recorded afterwards with ``dvc commit``.
+   it over a cluster), recorded afterwards with ``dvc commit``. Its trials'
+   dev scores (the ledger, ``results/<profile>/grid``) are committed every
+   10 minutes while it runs, so that a sweep cut short resumes on another
+   machine without training again what it recorded.
 
 A cell whose stage is in the lockfile with its result written, and which
 ``dvc repro --dry --allow-missing`` would not run (nothing it depends on
@@ -76,6 +79,7 @@ from entity_bert.study.layout import train_stage
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST = ("entity-bert", "bert", "hf-trainer")
+COMMIT_EVERY_S = 600  # the grid search's ledger, committed this often while it runs
 
 
 def cells(
@@ -226,6 +230,23 @@ def commit(message: str, dry: bool) -> None:
         run(["git", "commit", "-q", "-m", message], dry)
 
 
+def run_committing(command: list[str], message: str, dry: bool, every_s: float = COMMIT_EVERY_S) -> int:
+    """Run ``command`` (the grid search), committing what it wrote every ``every_s`` seconds meanwhile.
+
+    The sweep writes each trial's dev scores to its ledger (``results/<profile>/grid``) after every
+    epoch; committed as it goes, a sweep cut short by a session's end resumes on any machine.
+    """
+    print("$", " ".join(command), flush=True)
+    if dry:
+        return 0
+    process = subprocess.Popen(command, cwd=ROOT)
+    while True:
+        try:
+            return process.wait(timeout=every_s)
+        except subprocess.TimeoutExpired:
+            commit(message, dry)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--profile", default="full", help="a profile under params/profiles")
@@ -272,7 +293,9 @@ def main() -> int:
         render(step >= 4, args.dry_run)
         commit(f"{args.profile} profile: {stage.split(':')[-1]} done", args.dry_run)
     if 5 in args.steps:
-        if run(["entity-bert", "tune"], args.dry_run):
+        sweep = f"grid_search@{args.profile}"
+        message = f"{args.profile} profile: the grid search, trials so far"
+        if prepare(sweep, args.dry_run) or run_committing(["entity-bert", "tune"], message, args.dry_run):
             return 1
         run(["dvc", "commit", "--force", f"grid_search@{args.profile}"], args.dry_run)  # recorded afterwards
         render(True, args.dry_run)

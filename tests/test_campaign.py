@@ -115,3 +115,23 @@ def test_systems_and_corpora_keep_only_their_training_cells():
     assert [stage.split(":")[-1] for stage in stages] == ["train@p-a-mrc-14", "train@p-c-mrc-14"]
     assert len(module.cells(profile, 2)) == 6  # mrc and template, every corpus, first seed
     assert module.cells(profile, 4, corpora=["b"]) == module.cells(profile, 4)  # Table 6's runs are kept
+
+
+def test_the_grid_ledger_is_committed_while_the_sweep_still_runs(campaign, tmp_path, monkeypatch):
+    for who in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{who}_NAME", "campaign test")
+        monkeypatch.setenv(f"GIT_{who}_EMAIL", "campaign@example.org")
+    for lockfile in ("dvc.lock", "pipelines/train/dvc.lock", "pipelines/train/code/bert.txt"):  # as committed
+        (tmp_path / lockfile).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / lockfile).write_text("", "utf-8")
+    sweep = (
+        "import pathlib, time; ledger = pathlib.Path('results/full/grid'); ledger.mkdir(parents=True); "
+        "(ledger / 'lr0.001.json').write_text('{}'); time.sleep(3); print('still running')"
+    )
+    assert campaign.run_committing([sys.executable, "-c", sweep], "trials so far", dry=False, every_s=1) == 0
+    tracked = subprocess.run(["git", "ls-files"], cwd=tmp_path, capture_output=True, text=True).stdout
+    assert "results/full/grid/lr0.001.json" in tracked.split()
+    subjects = subprocess.run(["git", "log", "--format=%s"], cwd=tmp_path, capture_output=True, text=True)
+    assert "trials so far" in subjects.stdout
+    failing = [sys.executable, "-c", "raise SystemExit(3)"]
+    assert campaign.run_committing(failing, "never", dry=False, every_s=1) == 3

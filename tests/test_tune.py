@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -27,6 +28,7 @@ def test_grid_runs_retries_a_failure_and_resumes_without_rerunning(tmp_path):
         max_eval_sentences=16,
         encoder={"name": "tiny-random"},
         storage=str(tmp_path / "tune"),
+        ledger=str(tmp_path / "grid"),
         processed_dir=str(tmp_path / "processed"),
         features_dir=str(tmp_path / "features"),
         tables_dir=str(tmp_path / "tables"),
@@ -41,7 +43,8 @@ def test_grid_runs_retries_a_failure_and_resumes_without_rerunning(tmp_path):
     assert (tmp_path / "tables" / "grid_search.csv").exists()
     page = (tmp_path / "tables" / "grid_search.md").read_text()
     assert "trained again with 2 seed(s) and tested" in page  # the best point, retrained and tested
-    assert len(list((tmp_path / "tune" / "grid-best").glob("seed*/runs/*.json"))) == 2
+    tested = sorted((tmp_path / "grid" / "best").glob("seed*/*.json"))  # beside the ledger: committed
+    assert len(tested) == 2
     assert (tmp_path / "figures" / "grid_search.png").stat().st_size > 0
     results = sorted((tmp_path / "tune" / "grid").glob("*/result.json"))
     assert len(results) == 2
@@ -52,6 +55,39 @@ def test_grid_runs_retries_a_failure_and_resumes_without_rerunning(tmp_path):
     assert [len(p.read_text().splitlines()) for p in results] == lines_before
     best = json.loads(results[0].read_text().splitlines()[-1])
     assert best["epoch"] == 1
+
+    # another machine: Ray's folder is gone, the committed ledger is there. The trials replay their
+    # epochs without training (no checkpoint is written) and the best point's test runs are read.
+    ledger = sorted((tmp_path / "grid" / "trials").glob("*.json"))
+    names = ["lr0.001-hidden8-batch_size16-epochs1.json", "lr0.01-hidden8-batch_size16-epochs1.json"]
+    assert [p.name for p in ledger] == names
+    assert all(len(json.loads(p.read_text())["history"]) == 1 for p in ledger)
+    written = {p: p.stat().st_mtime_ns for p in [*ledger, *tested]}
+    shutil.rmtree(tmp_path / "tune")
+    elsewhere = run_grid(settings)
+    assert elsewhere.best_dev_f1.tolist() == table.best_dev_f1.tolist()
+    assert list(elsewhere.status) == ["ok", "ok"]
+    assert {p: p.stat().st_mtime_ns for p in written} == written
+    assert not list((tmp_path / "tune").rglob("checkpoints"))  # nothing trained
+
+
+def test_a_ledger_entry_counts_only_with_the_same_settings_and_code(tmp_path):
+    from dataclasses import asdict
+
+    from entity_bert.study.grid_search import ledger_history, write_ledger
+
+    code = tmp_path / "code.txt"
+    code.write_text("abc  entity_bert/models/entity_bert.py\n")
+    settings = asdict(TuneSettings(ledger=str(tmp_path / "grid"), code_list=str(code)))
+    point = {"lr": 1e-3, "hidden": 128, "batch_size": 64, "epochs": 20}
+    history = [{"epoch": 1, "dev_f1": 0.5, "best_dev_f1": 0.5}]
+    write_ledger(settings, point, history)
+    assert ledger_history(settings, point) == history
+    assert ledger_history({**settings, "storage": "elsewhere", "num_cpus": 16}, point) == history
+    assert ledger_history(settings, {**point, "hidden": 64}) == []  # another point
+    assert ledger_history({**settings, "seed": 14}, point) == []  # another setting
+    code.write_text("def  entity_bert/models/entity_bert.py\n")
+    assert ledger_history(settings, point) == []  # other code
 
 
 def test_trials_get_absolute_paths_also_for_a_local_encoder_folder(tmp_path, monkeypatch):
@@ -93,3 +129,41 @@ def test_the_best_point_is_the_first_of_equal_best_dev_f1s():
     )
     assert best_point(table) == {"lr": 1e-2, "hidden": 8, "batch_size": 16, "epochs": 1}
     assert best_point(table.assign(best_dev_f1=None)) is None
+
+
+def test_a_trial_beyond_its_ledger_trains_again_and_reports_only_the_new_epochs(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from ray import tune
+
+    from entity_bert.study import grid_search
+
+    write_synthetic_corpus(tmp_path / "processed")
+    settings = TuneSettings(
+        corpus="synth",
+        max_train_sentences=32,
+        max_eval_sentences=16,
+        encoder={"name": "tiny-random"},
+        storage=str(tmp_path / "tune"),
+        ledger=str(tmp_path / "grid"),
+        processed_dir=str(tmp_path / "processed"),
+        features_dir=str(tmp_path / "features"),
+    )
+    point = {
+        "lr": 1e-3,
+        "hidden": 8,
+        "batch_size": 16,
+        "epochs": 2,
+        "settings": grid_search._absolute(settings),
+    }
+    replayed = {"epoch": 1, "dev_f1": 0.123, "best_dev_f1": 0.123}  # an earlier sweep's first epoch
+    grid_search.write_ledger(point["settings"], point, [replayed])
+    reports = []
+    monkeypatch.setattr(tune, "report", reports.append)
+    monkeypatch.setattr(
+        tune, "get_context", lambda: SimpleNamespace(get_trial_dir=lambda: str(tmp_path / "t"))
+    )
+    grid_search.trial(point)
+    assert [r["epoch"] for r in reports] == [1, 2]  # epoch 1 replayed, then trained again silently
+    assert reports[0] == replayed
+    assert grid_search.ledger_history(point["settings"], point) == reports

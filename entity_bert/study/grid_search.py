@@ -15,15 +15,29 @@ every epoch.
   stops the sweep; an interrupted sweep resumes with ``Tuner.restore``:
   finished trials are kept, unfinished ones continue from the run's own
   last epoch checkpoint.
+- Resumable on another machine too. Ray's experiment folder (``storage``)
+  holds checkpoints and is not committed, so every trial also writes its dev
+  scores after each epoch to a small ledger (``ledger``, one JSON a grid point,
+  committed as the sweep goes: ``scripts/campaign.py``). A trial whose point
+  is in the ledger with the same settings, training defaults and code (a
+  fingerprint) replays its epochs to the scheduler without training; if the
+  scheduler lets it go further than its ledger, it trains again from the start
+  (silently up to the epochs replayed) and goes on. ASHA is asynchronous
+  (its decisions depend on the order reports arrive), so a replayed sweep
+  may stop or continue a trial that the first one did not, never the
+  scores of a trial already recorded. The best point's test runs are written
+  beside the ledger, so they are not trained again either.
 - Output: every trial's configuration and scores, and the best configuration
   (``results/tables/grid_search.{csv,md}``, ``results/figures/grid_search.{png,svg}``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -60,7 +74,9 @@ class TuneSettings:
     reduction_factor: int = 3  # asha: about 1 in this many trials goes on at each rung
     retrain_seeds: list[int] = field(default_factory=list)  # the best point trained again and tested
     name: str = "grid"
-    storage: str = "results/tune"
+    storage: str = "results/tune"  # Ray's experiment: trial folders and checkpoints (not committed)
+    ledger: str = "results/grid"  # each point's dev F1 per epoch, and the best point's test runs (committed)
+    code_list: str = "pipelines/train/code/entity-bert.txt"  # the code of the trials' runs (its sha256s)
     processed_dir: str = "data/processed"
     features_dir: str = "data/features"
     train_params: str = "params/train.yaml"  # the defaults under the grid's settings (resolve)
@@ -101,7 +117,11 @@ def _run_config(settings: dict, point: dict, trial_dir: Path):
 
 
 def trial(point: dict) -> None:
-    """One grid point: train with the engine, report dev F1 after every epoch (Ray trainable)."""
+    """One grid point: train with the engine, report dev F1 after every epoch (Ray trainable).
+
+    Epochs already in the ledger (an earlier sweep, maybe on another machine) are reported again
+    without training; training starts only if the scheduler lets the trial go beyond them.
+    """
     from ray import tune
 
     from entity_bert.training.engine import Run
@@ -112,20 +132,77 @@ def trial(point: dict) -> None:
         if not marker.exists():  # fault injection for the tests: the retry must succeed
             marker.touch()
             raise RuntimeError("injected failure")
+    history = ledger_history(settings, point)
+    for scores in history:
+        tune.report(scores)
+    if len(history) >= point["epochs"]:
+        return
     trial_dir = Path(tune.get_context().get_trial_dir())
     run = Run(_run_config(settings, point, trial_dir))
 
     def report(state: dict) -> None:
+        if state["epoch"] <= len(history):  # trained again up to what was replayed
+            return
         last = state["history"][-1]
-        tune.report({"epoch": state["epoch"], "dev_f1": last["dev_f1"], "best_dev_f1": state["best_f1"]})
+        scores = {"epoch": state["epoch"], "dev_f1": last["dev_f1"], "best_dev_f1": state["best_f1"]}
+        history.append(scores)
+        write_ledger(settings, point, history)
+        tune.report(scores)
 
     run.train(on_epoch=report)
+
+
+# --- the ledger: each grid point's dev scores per epoch, committed, so a sweep resumes anywhere --------
+
+
+def point_key(point: dict) -> str:
+    """A grid point's file name in the ledger: ``lr0.001-hidden128-batch_size64-epochs20``."""
+    return "-".join(f"{key}{point[key]:g}" for key in GRID_KEYS)
+
+
+def fingerprint(settings: dict) -> str:
+    """What a trial's scores depend on besides its point: the sweep's settings (not its paths), the
+    training defaults and the code of the runs (their sha256 list); a ledger entry counts only if equal."""
+    kept = {key: value for key, value in settings.items() if key not in _LOCAL}
+    digest = hashlib.sha256(json.dumps(kept, sort_keys=True, default=str).encode("utf-8"))
+    for key in ("train_params", "code_list"):
+        path = Path(settings[key])
+        digest.update(path.read_bytes() if path.is_file() else b"")
+    return digest.hexdigest()
+
+
+# settings that say where things are or how the sweep is run, not what a trial computes
+_LOCAL = {
+    *("storage", "ledger", "code_list", "processed_dir", "features_dir", "train_params"),
+    *("tables_dir", "figures_dir", "name", "num_cpus", "cpus_per_trial", "max_failures", "inject_failure"),
+    *("grid", "scheduler", "grace_period", "reduction_factor", "retrain_seeds"),
+}
+
+
+def ledger_history(settings: dict, point: dict) -> list[dict]:
+    """The point's recorded epochs (``epoch``, ``dev_f1``, ``best_dev_f1``), or none if absent or stale."""
+    path = Path(settings["ledger"]) / "trials" / f"{point_key(point)}.json"
+    if not path.is_file():
+        return []
+    entry = json.loads(path.read_text("utf-8"))
+    return entry["history"] if entry.get("fingerprint") == fingerprint(settings) else []
+
+
+def write_ledger(settings: dict, point: dict, history: list[dict]) -> None:
+    entry = {
+        "point": {key: point[key] for key in GRID_KEYS},
+        "fingerprint": fingerprint(settings),
+        "history": history,
+    }
+    path = Path(settings["ledger"]) / "trials" / f"{point_key(point)}.json"
+    atomic_write_text(path, json.dumps(entry, indent=1) + "\n")
 
 
 def _absolute(settings: TuneSettings) -> dict:
     """Settings with absolute paths (trials run in their own working folders)."""
     content = asdict(settings)
-    for key in ("storage", "processed_dir", "features_dir", "train_params", "tables_dir", "figures_dir"):
+    paths = ("storage", "ledger", "code_list", "processed_dir", "features_dir", "train_params")
+    for key in (*paths, "tables_dir", "figures_dir"):
         content[key] = str(Path(content[key]).resolve())
     encoder = content["encoder"].get("name")
     if encoder and Path(encoder).is_dir():  # a local checkpoint folder, not a packaged or hub name
@@ -181,7 +258,7 @@ def run_grid(settings: TuneSettings, address: str | None = None) -> pd.DataFrame
         )
     results = tuner.fit()
     table = grid_table(results)
-    tested = retrain_best(table, absolute, settings.retrain_seeds)
+    tested = retrain_best(table, asdict(settings), settings.retrain_seeds)
     write_grid_outputs(table, settings, tested)
     return table
 
@@ -215,8 +292,9 @@ def best_point(table: pd.DataFrame) -> dict | None:
 def retrain_best(table: pd.DataFrame, settings: dict, seeds: list[int]) -> pd.DataFrame:
     """The best point trained again with each of ``seeds`` and scored on test (one row per seed).
 
-    A run already done (its result JSON with the same configuration) is read,
-    not trained again, so an interrupted retraining resumes.
+    A run already done (its result JSON with the same configuration, beside the ledger) is read,
+    not trained again, so an interrupted retraining resumes. ``settings`` are the sweep's as written
+    (paths relative to the project), so that a result is found in another clone too.
     """
     from entity_bert.training.evaluation import train_unless_done
 
@@ -227,6 +305,7 @@ def retrain_best(table: pd.DataFrame, settings: dict, seeds: list[int]) -> pd.Da
     for seed in seeds:
         folder = Path(settings["storage"]) / f"{settings['name']}-best" / f"seed{seed}"
         config = _run_config({**settings, "seed": seed}, point, folder)
+        config = replace(config, runs_dir=str(Path(settings["ledger"]) / "best" / f"seed{seed}"))  # committed
         record = train_unless_done(config)
         micro = record["decodings"]["constrained"]["scores"]["micro"]
         rows.append(

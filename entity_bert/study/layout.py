@@ -11,7 +11,8 @@ after it, and ``dvc.yaml`` spells the same paths with ``${profile}``:
                            ``ablation/`` the RNN ablation's runs
 ``models/<p>/<slot>``      the run exported for raw text
 ``results/<p>/``           ``runs/<slot>/`` result JSONs, ``ablation/``,
-                           ``tune/``, ``tables/``, ``figures/``,
+                           ``tune/`` (Ray's trials, not committed), ``grid/``
+                           (the grid's ledger), ``tables/``, ``figures/``,
                            ``notebooks/``, ``metrics.json``, ``f1/`` (the cells
                            ``dvc metrics show`` lists),
                            ``raw_text/`` and the profile's report
@@ -120,9 +121,11 @@ class Layout:
 
     @property
     def tune_paths(self) -> dict[str, str]:
-        """The grid search's trial storage, feature cache and outputs, as its settings."""
+        """The grid search's trial storage (Ray's, not committed), its ledger of trials (committed), feature
+        cache and outputs, as its settings."""
         return {
             "storage": str(self.results / "tune"),
+            "ledger": str(self.results / "grid"),
             "features_dir": str(self.features / "tune"),
             "tables_dir": str(self.tables),
             "figures_dir": str(self.figures),
