@@ -17,22 +17,28 @@ def _trial_starts(storage) -> int:
     return sum(1 for _ in storage.rglob("params.json"))
 
 
+def synthetic_sweep(tmp_path, **settings) -> TuneSettings:
+    """A sweep over a synthetic corpus with the tiny random encoder, everything under ``tmp_path``."""
+    write_synthetic_corpus(tmp_path / "processed")
+    folders = {key: str(tmp_path / name) for key, name in _FOLDERS.items()}
+    return TuneSettings(
+        corpus="synth", max_eval_sentences=16, encoder={"name": "tiny-random"}, **folders, **settings
+    )
+
+
+_FOLDERS = {
+    **{"storage": "tune", "ledger": "grid", "processed_dir": "processed", "features_dir": "features"},
+    **{"tables_dir": "tables", "figures_dir": "figures"},
+}
+
+
 @pytest.mark.slow
 def test_grid_runs_retries_a_failure_and_resumes_without_rerunning(tmp_path):
-    write_synthetic_corpus(tmp_path / "processed")
-    settings = TuneSettings(
-        corpus="synth",
+    settings = synthetic_sweep(
+        tmp_path,
         grid={"lr": [1e-3, 1e-2], "hidden": [8], "batch_size": [16], "epochs": [1]},
         retrain_seeds=[13, 14],
         max_train_sentences=48,
-        max_eval_sentences=16,
-        encoder={"name": "tiny-random"},
-        storage=str(tmp_path / "tune"),
-        ledger=str(tmp_path / "grid"),
-        processed_dir=str(tmp_path / "processed"),
-        features_dir=str(tmp_path / "features"),
-        tables_dir=str(tmp_path / "tables"),
-        figures_dir=str(tmp_path / "figures"),
         inject_failure=[1e-2, 8, 16, 1],
     )
     table = run_grid(settings)
@@ -138,17 +144,7 @@ def test_a_trial_beyond_its_ledger_trains_again_and_reports_only_the_new_epochs(
 
     from entity_bert.study import grid_search
 
-    write_synthetic_corpus(tmp_path / "processed")
-    settings = TuneSettings(
-        corpus="synth",
-        max_train_sentences=32,
-        max_eval_sentences=16,
-        encoder={"name": "tiny-random"},
-        storage=str(tmp_path / "tune"),
-        ledger=str(tmp_path / "grid"),
-        processed_dir=str(tmp_path / "processed"),
-        features_dir=str(tmp_path / "features"),
-    )
+    settings = synthetic_sweep(tmp_path, max_train_sentences=32)
     point = {
         "lr": 1e-3,
         "hidden": 8,
