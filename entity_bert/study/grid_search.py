@@ -155,6 +155,14 @@ def trial(point: dict) -> None:
 # --- the ledger: each grid point's dev scores per epoch, committed, so a sweep resumes anywhere --------
 
 
+# settings that say where things are or how the sweep is run, not what a trial computes
+_LOCAL = {
+    *("storage", "ledger", "code_list", "processed_dir", "features_dir", "train_params"),
+    *("tables_dir", "figures_dir", "name", "num_cpus", "cpus_per_trial", "max_failures", "inject_failure"),
+    *("grid", "scheduler", "grace_period", "reduction_factor", "retrain_seeds"),
+}
+
+
 def point_key(point: dict) -> str:
     """A grid point's file name in the ledger: ``lr0.001-hidden128-batch_size64-epochs20``."""
     return "-".join(f"{key}{point[key]:g}" for key in GRID_KEYS)
@@ -169,14 +177,6 @@ def fingerprint(settings: dict) -> str:
         path = Path(settings[key])
         digest.update(path.read_bytes() if path.is_file() else b"")
     return digest.hexdigest()
-
-
-# settings that say where things are or how the sweep is run, not what a trial computes
-_LOCAL = {
-    *("storage", "ledger", "code_list", "processed_dir", "features_dir", "train_params"),
-    *("tables_dir", "figures_dir", "name", "num_cpus", "cpus_per_trial", "max_failures", "inject_failure"),
-    *("grid", "scheduler", "grace_period", "reduction_factor", "retrain_seeds"),
-}
 
 
 def ledger_history(settings: dict, point: dict) -> list[dict]:
