@@ -168,6 +168,10 @@ def point_key(point: dict) -> str:
     return "-".join(f"{key}{point[key]:g}" for key in GRID_KEYS)
 
 
+def ledger_path(settings: dict, point: dict) -> Path:
+    return Path(settings["ledger"]) / "trials" / f"{point_key(point)}.json"
+
+
 def fingerprint(settings: dict) -> str:
     """What a trial's scores depend on besides its point: the sweep's settings (not its paths), the
     training defaults and the code of the runs (their sha256 list); a ledger entry counts only if equal."""
@@ -181,7 +185,7 @@ def fingerprint(settings: dict) -> str:
 
 def ledger_history(settings: dict, point: dict) -> list[dict]:
     """The point's recorded epochs (``epoch``, ``dev_f1``, ``best_dev_f1``), or none if absent or stale."""
-    path = Path(settings["ledger"]) / "trials" / f"{point_key(point)}.json"
+    path = ledger_path(settings, point)
     if not path.is_file():
         return []
     entry = json.loads(path.read_text("utf-8"))
@@ -194,8 +198,7 @@ def write_ledger(settings: dict, point: dict, history: list[dict]) -> None:
         "fingerprint": fingerprint(settings),
         "history": history,
     }
-    path = Path(settings["ledger"]) / "trials" / f"{point_key(point)}.json"
-    atomic_write_text(path, json.dumps(entry, indent=1) + "\n")
+    atomic_write_text(ledger_path(settings, point), json.dumps(entry, indent=1) + "\n")
 
 
 def _absolute(settings: TuneSettings) -> dict:
