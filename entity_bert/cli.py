@@ -231,9 +231,14 @@ def cmd_span_eval(args: argparse.Namespace) -> int:
 def cmd_ablation(args: argparse.Namespace) -> int:
     from entity_bert.report.tables import write_table6
     from entity_bert.study import stages as study
-    from entity_bert.study.ablation import AblationSettings, ablation_config, finished, run_ablation
+    from entity_bert.study.ablation import (
+        AblationSettings,
+        ablation_config,
+        ablation_result,
+        finished,
+        run_ablation,
+    )
     from entity_bert.study.layout import Layout
-    from entity_bert.training.evaluation import train_unless_done
 
     settings = AblationSettings.load(args.params)
     one = (args.corpus, args.cell, args.seed)
@@ -241,7 +246,7 @@ def cmd_ablation(args: argparse.Namespace) -> int:
         if None in one:
             print("entity-bert ablation: --corpus, --cell and --seed go together", file=sys.stderr)
             return 2
-        record = train_unless_done(ablation_config(settings, *one))
+        record = ablation_result(settings, ablation_config(settings, *one))
         for decode, figures in record["decodings"].items():
             print(f"{' '.join(map(str, one))}: test F1 {figures['scores']['micro']['f1']:.4f} ({decode})")
         return 0
