@@ -92,15 +92,9 @@ def _what_it_is(config: RunConfig) -> dict:
 
 def study_twin(settings: AblationSettings, config: RunConfig) -> RunConfig | None:
     """The profile's study run of Entity-BERT that is this very ablation run under other folders, if any."""
-    profile = settings.profile
-    if profile is None or config.model.name != "entity-bert":
+    if settings.profile is None:
         return None
-    study = profile["study"]
-    if "entity-bert" not in study["systems"] or config.corpus not in study["corpora"]:
-        return None
-    if config.seed not in study["seeds"]:
-        return None
-    twin = run_config(profile, config.corpus, "entity-bert", config.seed)
+    twin = run_config(settings.profile, config.corpus, "entity-bert", config.seed)
     return twin if _what_it_is(twin) == _what_it_is(config) else None
 
 
