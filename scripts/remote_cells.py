@@ -11,7 +11,10 @@ Some cells are too costly for a 2-core CPU (MRC and template NER: hours a cell,
 cell's own function (:func:`entity_bert.study.stages.train_run`, what its DVC
 stage runs) in parallel worker processes, in the order given, and starts none
 after ``--deadline`` seconds (a cell still running then is stopped and
-lost). Each cell that finishes is added to ``OUT/cells.tar.gz`` at once, so
+lost). After each epoch of a cell, its progress (epochs, dev F1, training
+seconds) is printed and written to ``OUT/epochs.json``, so that a cell cut
+short at the deadline still tells what an epoch costs there. Each cell that
+finishes is added to ``OUT/cells.tar.gz`` at once, so
 what finished comes back even if the machine is taken away: its result folder
 and a manifest of what DVC would record, hashed there as DVC hashes (a file's
 md5; a folder's md5 of its sorted file list): the inputs it ran with and its
@@ -124,6 +127,37 @@ def _bundle(out: Path, finished: list[tuple[str, Path, Path]], root: Path = ROOT
     os.replace(tmp, out / BUNDLE)
 
 
+def epoch_states(layout, names: list[str], root: Path = ROOT) -> dict[str, dict]:
+    """Each cell's training so far, from the engine's ``last/state.json``: epochs, dev F1, seconds."""
+    states = {}
+    for name in names:
+        for path in sorted((root / layout.checkpoint_folder(name)).glob("*/last/state.json")):
+            try:
+                state = json.loads(path.read_text("utf-8"))
+            except (OSError, ValueError):  # being replaced right now: read it next time
+                continue
+            keys = ("epoch", "best_epoch", "best_f1", "training_s", "history")
+            states[name] = {key: state.get(key) for key in keys}
+    return states
+
+
+def _report_epochs(out: Path, states: dict[str, dict], seen: dict[str, int], began: float) -> None:
+    """Print each cell's new epochs and rewrite ``out/epochs.json`` when anything moved."""
+    moved = {name: state for name, state in states.items() if state["epoch"] != seen.get(name)}
+    for name, state in moved.items():
+        seen[name] = state["epoch"]
+        dev_f1 = state["history"][-1]["dev_f1"] if state["history"] else float("nan")
+        print(
+            f"{time.monotonic() - began:6.0f} s  {name}: epoch {state['epoch']}, dev F1 {dev_f1:.4f}, "
+            f"{state['training_s']:.0f} s of training",
+            flush=True,
+        )
+    if moved:
+        tmp = out / "epochs.json.tmp"
+        tmp.write_text(json.dumps(states, indent=1), "utf-8")
+        os.replace(tmp, out / "epochs.json")
+
+
 def train(profile_path: str, names: list[str], workers: int, deadline: float, out: Path, logs: Path) -> int:
     """Run the cells ``workers`` at a time, in order, until done or ``deadline`` seconds have passed."""
     from entity_bert.study.layout import Layout
@@ -135,6 +169,7 @@ def train(profile_path: str, names: list[str], workers: int, deadline: float, ou
     threads = max(1, (os.cpu_count() or 2) // workers)
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "PYTHONUNBUFFERED": "1"}
     began, todo, running, finished, failed = time.monotonic(), list(names), {}, [], []
+    seen: dict[str, int] = {}
     while running or (todo and time.monotonic() - began <= deadline):  # past it: none starts, all stop
         late = time.monotonic() - began > deadline
         while todo and len(running) < workers and not late:
@@ -159,6 +194,7 @@ def train(profile_path: str, names: list[str], workers: int, deadline: float, ou
             state = "done" if process.returncode == 0 else f"failed ({process.returncode})"
             state = "stopped at the deadline" if late and process.returncode < 0 else state
             print(f"{time.monotonic() - began:6.0f} s  {state} {name}", flush=True)
+        _report_epochs(out, epoch_states(layout, names), seen, began)
         time.sleep(2)
     print(f"finished {len(finished)}, failed or stopped {len(failed)}, not started {len(todo)}", flush=True)
     return 0 if finished or not names else 1

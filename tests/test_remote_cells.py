@@ -8,6 +8,7 @@ DVC's would make every such cell look changed, and retrain it.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -159,3 +160,23 @@ def test_past_the_deadline_no_cell_starts_and_the_call_returns(tmp_path):
     assert "finished 0, failed or stopped 0, not started 1" in done.stdout
     assert done.returncode == 1  # nothing finished
     assert not (tmp_path / "cells.tar.gz").exists()
+
+
+def test_a_cells_epochs_are_reported_while_it_runs(tmp_path, capsys):
+    """A cell cut short at the deadline still tells what its epochs cost: epochs.json and a line each."""
+    from entity_bert.study.layout import Layout
+
+    script, layout = _script(), Layout.of({"profile": "full", "study": {}})
+    cell = "tiny__template__seed13"
+    last = tmp_path / layout.checkpoint_folder(cell) / "tiny__all__template__finetune__seed13" / "last"
+    last.mkdir(parents=True)
+    state = {"epoch": 1, "best_epoch": 1, "best_f1": 0.3, "training_s": 61.5, "bad_epochs": 0}
+    state["history"] = [{"epoch": 1, "loss": 3.5, "dev_f1": 0.3}]
+    (last / "state.json").write_text(json.dumps(state), "utf-8")
+    states = script.epoch_states(layout, [cell, "tiny__mrc__seed13"], root=tmp_path)
+    assert list(states) == [cell] and states[cell]["training_s"] == 61.5
+    seen: dict[str, int] = {}
+    script._report_epochs(tmp_path, states, seen, began=0.0)
+    script._report_epochs(tmp_path, states, seen, began=0.0)  # nothing new: no second line
+    assert capsys.readouterr().out.count("tiny__template__seed13: epoch 1, dev F1 0.3000, 62 s") == 1
+    assert json.loads((tmp_path / "epochs.json").read_text("utf-8"))[cell]["epoch"] == 1
