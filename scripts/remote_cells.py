@@ -117,14 +117,23 @@ def write_manifest(profile: dict, name: str, environment: dict | None, root: Pat
     return path
 
 
-def _bundle(out: Path, finished: list[tuple[str, Path, Path]], root: Path = ROOT) -> None:
-    """Rewrite ``out/cells.tar.gz`` with every finished cell (result folder and manifest), atomically."""
-    tmp = out / (BUNDLE + ".tmp")
+def _bundle(out: Path, folder: Path, manifest: Path, root: Path = ROOT) -> None:
+    """Add one finished cell (result folder and manifest) to ``out/cells.tar.gz``, atomically.
+
+    The cells bundled before are copied from the old bundle, not read again from
+    disk: a result folder removed after its cell finished (the device tool
+    re-copies the working tree at each call, which drops files it does not have
+    here) must not lose the cells already bundled, nor stop the others.
+    """
+    tmp, bundle = out / (BUNDLE + ".tmp"), out / BUNDLE
     with tarfile.open(tmp, "w:gz") as tar:
-        for _name, folder, manifest in finished:
-            tar.add(folder, arcname=folder.relative_to(root).as_posix())
-            tar.add(manifest, arcname=manifest.relative_to(root).as_posix())
-    os.replace(tmp, out / BUNDLE)
+        if bundle.exists():
+            with tarfile.open(bundle) as previous:
+                for member in previous.getmembers():
+                    tar.addfile(member, previous.extractfile(member) if member.isfile() else None)
+        tar.add(folder, arcname=folder.relative_to(root).as_posix())
+        tar.add(manifest, arcname=manifest.relative_to(root).as_posix())
+    os.replace(tmp, bundle)
 
 
 def epoch_states(layout, names: list[str], root: Path = ROOT) -> dict[str, dict]:
@@ -186,12 +195,15 @@ def train(profile_path: str, names: list[str], workers: int, deadline: float, ou
             log.close()
             del running[name]
             folder = ROOT / layout.run_folder(name)
+            bundled = False
             if process.returncode == 0:
-                finished.append((name, folder, folder.with_suffix(".remote.json")))
-                _bundle(out, finished)
-            else:
-                failed.append(name)
-            state = "done" if process.returncode == 0 else f"failed ({process.returncode})"
+                try:
+                    _bundle(out, folder, folder.with_suffix(".remote.json"))
+                    bundled = True
+                except OSError as error:  # its files are gone: the cell is lost, not the others
+                    print(f"{name}: could not be bundled: {error}", flush=True)
+            (finished if bundled else failed).append(name)
+            state = "done" if bundled else f"failed ({process.returncode})"
             state = "stopped at the deadline" if late and process.returncode < 0 else state
             print(f"{time.monotonic() - began:6.0f} s  {state} {name}", flush=True)
         _report_epochs(out, epoch_states(layout, names), seen, began)

@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -108,7 +109,7 @@ def _trained_there(there: Path) -> Path:
     (best / "model.safetensors").write_bytes(os.urandom(1000))
     manifest = script.write_manifest(STUDY, cell, {"device": "cuda"}, root=there)
     (there / "out").mkdir()
-    script._bundle(there / "out", [(cell, result, manifest)], root=there)
+    script._bundle(there / "out", result, manifest, root=there)
     return there / "out" / "cells.tar.gz"
 
 
@@ -180,3 +181,25 @@ def test_a_cells_epochs_are_reported_while_it_runs(tmp_path, capsys):
     script._report_epochs(tmp_path, states, seen, began=0.0)  # nothing new: no second line
     assert capsys.readouterr().out.count("tiny__template__seed13: epoch 1, dev F1 0.3000, 62 s") == 1
     assert json.loads((tmp_path / "epochs.json").read_text("utf-8"))[cell]["epoch"] == 1
+
+
+def test_a_bundled_cell_stays_in_the_bundle_when_its_folder_is_removed_later(tmp_path):
+    """The device tool re-copies the working tree at each call: earlier cells' folders may vanish."""
+    script, out = _script(), tmp_path / "out"
+    out.mkdir()
+    for cell in ("a__mrc__seed13", "b__mrc__seed13"):
+        folder = tmp_path / "results" / "full" / "runs" / cell
+        folder.mkdir(parents=True)
+        (folder / f"{cell}.json").write_text('{"f1": 0.5}\n', "utf-8")
+        manifest = folder.with_suffix(".remote.json")
+        manifest.write_text("{}\n", "utf-8")
+        script._bundle(out, folder, manifest, root=tmp_path)
+        shutil.rmtree(folder)
+        manifest.unlink()
+    with tarfile.open(out / "cells.tar.gz") as tar:
+        names = {m.name for m in tar.getmembers() if m.isfile()}
+    assert names == {
+        f"results/full/runs/{cell}{suffix}"
+        for cell in ("a__mrc__seed13", "b__mrc__seed13")
+        for suffix in (f"/{cell}.json", ".remote.json")
+    }
