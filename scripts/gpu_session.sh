@@ -7,7 +7,7 @@
 #     call 2, carry .kit/2:  scripts/gpu_session.sh part 2
 #     call 3, carry .kit/3:  scripts/gpu_session.sh part 3 && scripts/gpu_session.sh start DEADLINE CELL... \
 #                            && scripts/gpu_session.sh peek SECONDS        # (timeout_s above SECONDS)
-#     call 4:                scripts/gpu_session.sh finish                # waits for DEADLINE, returns files
+#     call 4:                scripts/gpu_session.sh finish [SECONDS]      # waits for DEADLINE, returns files
 #   here:    python scripts/remote_cells.py record /work/.device/<call>/cells.tar.gz
 #
 # Why a copy: each call copies this working tree there again and drops the files it does not
@@ -36,11 +36,12 @@ case ${1:-} in
   peek)
     sleep "$2"; tail -c 8000 "$out/train.log"
     cp "$out/cells.tar.gz" "$out/epochs.json" "$OUT/" 2>/dev/null || true ;;
-  finish)
-    while [ -e "$out/running" ]; do sleep 2; done
+  finish)  # [SECONDS]: wait for the deadline, or at most SECONDS (keep them under the call's timeout_s)
+    waited=0
+    while [ -e "$out/running" ] && [ "$waited" -lt "${2:-999999}" ]; do sleep 2; waited=$((waited + 2)); done
     tail -c 8000 "$out/train.log"
     tar czf "$OUT/logs.tgz" -C "$out" logs train.log
     cp "$out/cells.tar.gz" "$out/epochs.json" "$OUT/" 2>/dev/null || true ;;
   *)
-    echo "usage: $0 part N | start DEADLINE CELL... | peek SECONDS | finish" >&2; exit 2 ;;
+    echo "usage: $0 part N | start DEADLINE CELL... | peek SECONDS | finish [SECONDS]" >&2; exit 2 ;;
 esac
