@@ -34,12 +34,12 @@ case ${1:-} in
     cd "$work" && PYTHONPATH="$work:$kit/site" setsid nohup bash -c \
       "$train > $out/train.log 2>&1; rm -f $out/running" < /dev/null > /dev/null 2>&1 & ;;
   peek)
-    sleep "$2"; tail -c 8000 "$out/train.log"
+    sleep "$2"; tail -c 8000 "$out/train.log" || true
     cp "$out/cells.tar.gz" "$out/epochs.json" "$OUT/" 2>/dev/null || true ;;
   finish)  # [SECONDS]: wait for the deadline, or at most SECONDS (keep them under the call's timeout_s)
     waited=0
     while [ -e "$out/running" ] && [ "$waited" -lt "${2:-999999}" ]; do sleep 2; waited=$((waited + 2)); done
-    tail -c 8000 "$out/train.log"
+    tail -c 8000 "$out/train.log" || true
     tar czf "$OUT/logs.tgz" -C "$out" logs train.log
     cp "$out/cells.tar.gz" "$out/epochs.json" "$OUT/" 2>/dev/null || true ;;
   *)
