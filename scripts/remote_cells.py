@@ -1,25 +1,27 @@
 """Train a profile's cells on another machine (a lent GPU), and record them here afterwards.
 
     # there: the project's code and data/processed/, no DVC needed
-    python scripts/remote_cells.py train --cells ncbi-disease__mrc__seed13 ... [--profile full]
-                                         [--workers 8] [--deadline SECONDS] --out DIR [--logs DIR]
+    python scripts/remote_cells.py train --cells ncbi-disease__mrc__seed13 ablation/ncbi-disease__gru__seed13
+                                         ... [--profile full] [--workers 8] [--deadline SECONDS]
+                                         --out DIR [--logs DIR]
     # here: the bundle it wrote
     python scripts/remote_cells.py record DIR/cells.tar.gz
 
 Some cells are too costly for a 2-core CPU (MRC and template NER: hours a cell,
 ``results/bench/cells.md``). On a machine with a GPU, ``train`` runs each
 cell's own function (:func:`entity_bert.study.stages.train_run`, what its DVC
-stage runs) in parallel worker processes, in the order given, and starts none
-after ``--deadline`` seconds (a cell still running then is stopped and
-lost). After each epoch of a cell, its progress (epochs, dev F1, training
-seconds) is printed and written to ``OUT/epochs.json``, so that a cell cut
-short at the deadline still tells what an epoch costs there. Each cell that
-finishes is added to ``OUT/cells.tar.gz`` at once, so
-what finished comes back even if the machine is taken away: its result folder
-and a manifest of what DVC would record, hashed there as DVC hashes (a file's
-md5; a folder's md5 of its sorted file list): the inputs it ran with and its
-checkpoint folder. The checkpoint itself (90 MB and more) stays there, as it
-does not come with a fresh clone either.
+stage runs; for a Table 6 run, named ``ablation/<corpus>__<cell>__seed<seed>``,
+:func:`entity_bert.study.ablation.ablation_result`) in parallel worker
+processes, in the order given, and starts none after ``--deadline`` seconds
+(a cell still running then is stopped and lost). After each epoch of a cell,
+its progress (epochs, dev F1, training seconds) is printed and written to
+``OUT/epochs.json``, so that a cell cut short at the deadline still tells what
+an epoch costs there. Each cell that finishes is added to ``OUT/cells.tar.gz``
+at once, so what finished comes back even if the machine is taken away: its
+result folder and a manifest of what DVC would record, hashed there as DVC
+hashes (a file's md5; a folder's md5 of its sorted file list): the inputs it
+ran with and its checkpoint folder. The checkpoint itself (90 MB and more)
+stays there, as it does not come with a fresh clone either.
 
 ``record`` unpacks the results and writes each cell's lock entry through
 DVC's API, after checking that the inputs it ran with are the inputs here
@@ -45,9 +47,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere: the project's package first
 
-from entity_bert.study.layout import parse_slot, train_stage  # noqa: E402 (after the path)
+from entity_bert.study.layout import Layout, parse_slot, train_stage  # noqa: E402 (after the path)
 
 BUNDLE = "cells.tar.gz"
+ABLATION = (
+    "ablation/"  # a Table 6 run's name: ablation/<corpus>__<cell>__seed<seed>; else a study cell's slot
+)
 
 
 def md5_file(path: Path) -> str:
@@ -69,50 +74,79 @@ def dvc_hash(path: Path) -> dict:
 
 
 def stage_name(profile: str, name: str) -> str:
+    """The DVC stage of a study cell (its slot) or of a Table 6 run (``ablation/<slot>``)."""
+    if name.startswith(ABLATION):
+        corpus, cell, seed = parse_slot(name.removeprefix(ABLATION))
+        return f"pipelines/train/dvc.yaml:ablation_run@{profile}-{corpus}-{cell}-{seed}"
     return train_stage(profile, *parse_slot(name))
+
+
+def folders(layout: Layout, name: str) -> tuple[Path, Path]:
+    """Where a study cell or a Table 6 run writes its result and its checkpoint (its stage's outputs)."""
+    if name.startswith(ABLATION):
+        slot = name.removeprefix(ABLATION)
+        return layout.results / "ablation" / slot, layout.checkpoints / "ablation" / slot
+    return layout.run_folder(name), layout.checkpoint_folder(name)
+
+
+def stage_inputs(profile: dict, name: str) -> tuple[list[str], dict]:
+    """A stage's file inputs and the parameters it tracks, as ``pipelines/train/dvc.yaml`` lists them."""
+    if name.startswith(ABLATION):
+        corpus, _cell, _seed = parse_slot(name.removeprefix(ABLATION))
+        files = [
+            f"data/processed/{corpus}",
+            f"data/encoder/{profile['profile']}",
+            "entity_bert/study/ablation.py",
+        ]
+        files += ["pipelines/train/code/entity-bert.txt", "params/train.yaml"]
+        return files, {key: profile["ablation"].get(key) for key in ("regime", "overrides", "train_params")}
+    corpus, system, _seed = parse_slot(name)
+    files = [f"data/processed/{corpus}", "entity_bert/study/stages.py", f"pipelines/train/code/{system}.txt"]
+    files += ["params/train.yaml"]
+    return files, {key: profile["study"].get(key) for key in ("run", "system_overrides")}
 
 
 # --- there: train ---------------------------------------------------------------------------------
 
 
 def train_one(profile_path: str, name: str) -> None:
-    """One cell, in this process: train, then write its manifest beside its result folder."""
+    """One study cell or Table 6 run, in this process: train, then write its manifest beside its result."""
     from entity_bert.study.code import code_list
-    from entity_bert.study.layout import Layout
     from entity_bert.study.stages import load_profile, train_run, write_encoder
 
     profile = load_profile(profile_path)
-    corpus, system, seed = parse_slot(name)
-    if profile["study"]["encoder"] == "tiny-random" and not Layout.of(profile).encoder.exists():
-        write_encoder(profile)  # a check of this script (its DVC stage makes it in the study)
-    listed = ROOT / "pipelines" / "train" / "code" / f"{system}.txt"
-    if code_list(system) != listed.read_text("utf-8"):
+    ablation = name.startswith(ABLATION)
+    corpus, system, seed = parse_slot(name.removeprefix(ABLATION))
+    encoder_made_here = ablation or profile["study"]["encoder"] == "tiny-random"  # else not an input
+    if encoder_made_here and not Layout.of(profile).encoder.exists():
+        write_encoder(profile)  # what its DVC stage makes here: a manifest (and tiny-random's weights)
+    code = "entity-bert" if ablation else system  # Table 6's runs are Entity-BERT with another cell
+    listed = ROOT / "pipelines" / "train" / "code" / f"{code}.txt"
+    if code_list(code) != listed.read_text("utf-8"):
         raise SystemExit(f"{listed}: not the code here (run `entity-bert study code`)")
-    record = train_run(profile, corpus, system, seed)
+    if ablation:
+        from entity_bert.study.ablation import AblationSettings, ablation_config, ablation_result
+
+        settings = AblationSettings.load(profile_path)
+        record = ablation_result(settings, ablation_config(settings, corpus, system, seed))
+    else:
+        record = train_run(profile, corpus, system, seed)
     write_manifest(profile, name, record.get("environment"))
 
 
 def write_manifest(profile: dict, name: str, environment: dict | None, root: Path = ROOT) -> Path:
-    """``<run folder>.remote.json``: the cell's inputs and checkpoint, hashed as DVC hashes them."""
-    from entity_bert.study.layout import Layout
-
-    corpus, system, _seed = parse_slot(name)
-    layout = Layout.of(profile)
-    inputs = [
-        f"data/processed/{corpus}",
-        "entity_bert/study/stages.py",
-        f"pipelines/train/code/{system}.txt",
-        "params/train.yaml",
-    ]
+    """``<result folder>.remote.json``: the run's inputs and checkpoint, hashed as DVC hashes them."""
+    result, checkpoint = folders(Layout.of(profile), name)
+    files, settings = stage_inputs(profile, name)
     manifest = {
         "cell": name,
         "profile": profile["profile"],
-        "study": {key: profile["study"].get(key) for key in ("run", "system_overrides")},
-        "deps": {path: dvc_hash(root / path)["md5"] for path in inputs},
-        "checkpoint": dvc_hash(root / layout.checkpoint_folder(name)),
+        "settings": settings,
+        "deps": {path: dvc_hash(root / path)["md5"] for path in files},
+        "checkpoint": dvc_hash(root / checkpoint),
         "environment": environment,
     }
-    path = root / layout.run_folder(name).with_suffix(".remote.json")
+    path = root / result.with_suffix(".remote.json")
     path.write_text(json.dumps(manifest, indent=1), "utf-8")
     return path
 
@@ -140,7 +174,7 @@ def epoch_states(layout, names: list[str], root: Path = ROOT) -> dict[str, dict]
     """Each cell's training so far, from the engine's ``last/state.json``: epochs, dev F1, seconds."""
     states = {}
     for name in names:
-        for path in sorted((root / layout.checkpoint_folder(name)).glob("*/last/state.json")):
+        for path in sorted((root / folders(layout, name)[1]).glob("*/last/state.json")):
             try:
                 state = json.loads(path.read_text("utf-8"))
             except (OSError, ValueError):  # being replaced right now: read it next time
@@ -169,7 +203,6 @@ def _report_epochs(out: Path, states: dict[str, dict], seen: dict[str, int], beg
 
 def train(profile_path: str, names: list[str], workers: int, deadline: float, out: Path, logs: Path) -> int:
     """Run the cells ``workers`` at a time, in order, until done or ``deadline`` seconds have passed."""
-    from entity_bert.study.layout import Layout
     from entity_bert.study.stages import load_profile
 
     layout = Layout.of(load_profile(profile_path))
@@ -183,6 +216,7 @@ def train(profile_path: str, names: list[str], workers: int, deadline: float, ou
         late = time.monotonic() - began > deadline
         while todo and len(running) < workers and not late:
             name = todo.pop(0)
+            (logs / name).parent.mkdir(parents=True, exist_ok=True)  # logs/ablation/ for Table 6's runs
             log = open(logs / f"{name}.log", "w")  # noqa: SIM115 (closed when the cell ends)
             command = [sys.executable, __file__, "one", "--profile", profile_path, name]
             running[name] = (subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log), log)
@@ -194,7 +228,7 @@ def train(profile_path: str, names: list[str], workers: int, deadline: float, ou
                 continue
             log.close()
             del running[name]
-            folder = ROOT / layout.run_folder(name)
+            folder = ROOT / folders(layout, name)[0]
             bundled = False
             if process.returncode == 0:
                 try:
@@ -263,8 +297,7 @@ def _check_profile(manifest: dict, profile: dict) -> None:
             f"{manifest['cell']}: trained for profile {manifest['profile']}, active here: "
             f"{profile['profile']} (entity-bert study use {manifest['profile']})"
         )
-    ours = {key: profile["study"].get(key) for key in ("run", "system_overrides")}
-    if manifest["study"] != ours:
+    if manifest["settings"] != stage_inputs(profile, manifest["cell"])[1]:
         raise SystemExit(f"{manifest['cell']}: trained with other run settings than params/study.yaml's")
 
 

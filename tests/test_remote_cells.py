@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from entity_bert.study.layout import Layout
+
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "remote_cells.py"
 
 
@@ -57,7 +59,18 @@ def test_a_file_is_hashed_as_dvc_hashes_it(tmp_path):
     assert ours["md5"] == _dvc_add(tmp_path, "train.yaml")["md5"]
 
 
-STUDY = {"profile": "full", "study": {"run": {"lr": 0.0001}, "system_overrides": {"mrc": {}}}}
+STUDY = {
+    "profile": "full",
+    "study": {"run": {"lr": 0.0001}, "system_overrides": {"mrc": {}}},
+    "ablation": {
+        "corpora": ["tiny"],
+        "cells": ["gru"],
+        "seeds": [13],
+        "regime": "finetune",
+        "overrides": {"lr": 0.0001},
+        "train_params": "params/train.yaml",
+    },
+}
 TRAIN_STAGE = """
 vars:
   - ../../params/study.yaml
@@ -78,6 +91,28 @@ stages:
     outs:
       - results/${profile}/runs/${item.corpus}__${item.system}__seed${item.seed}: {cache: false}
       - checkpoints/${profile}/${item.corpus}__${item.system}__seed${item.seed}: {cache: false}
+  ablation_run:
+    matrix:
+      profile: ["${profile}"]
+      corpus: ${ablation.corpora}
+      cell: ${ablation.cells}
+      seed: ${ablation.seeds}
+    wdir: ../..
+    cmd: python -c "raise SystemExit('trained elsewhere')"
+    deps:
+      - data/processed/${item.corpus}
+      - data/encoder/${profile}
+      - entity_bert/study/ablation.py
+      - pipelines/train/code/entity-bert.txt
+      - params/train.yaml
+    params:
+      - params/study.yaml:
+          - ablation.regime
+          - ablation.overrides
+          - ablation.train_params
+    outs:
+      - results/${profile}/ablation/${item.corpus}__${item.cell}__seed${item.seed}: {cache: false}
+      - checkpoints/${profile}/ablation/${item.corpus}__${item.cell}__seed${item.seed}: {cache: false}
 """
 
 
@@ -89,6 +124,9 @@ def _project(root: Path) -> Path:
         "data/processed/tiny/all/train.jsonl": '{"words": ["aspirin"], "tags": ["B-Drug"]}\n',
         "entity_bert/study/stages.py": "# the cell's command\n",
         "pipelines/train/code/mrc.txt": "abc  entity_bert/models/mrc.py\n",
+        "pipelines/train/code/entity-bert.txt": "def  entity_bert/models/entity_bert.py\n",
+        "entity_bert/study/ablation.py": "# a Table 6 run's command\n",
+        "data/encoder/full/manifest.json": '{"encoder": "packaged"}\n',
         "pipelines/train/dvc.yaml": TRAIN_STAGE,
     }
     for path, text in files.items():
@@ -97,19 +135,18 @@ def _project(root: Path) -> Path:
     return root
 
 
-def _trained_there(there: Path) -> Path:
-    """What a cell leaves where it trained (result and checkpoint), bundled by the script."""
+def _trained_there(there: Path, names: tuple[str, ...] = ("tiny__mrc__seed13",)) -> Path:
+    """What runs leave where they trained (result and checkpoint), bundled by the script."""
     script = _script()
-    cell = "tiny__mrc__seed13"
-    result = there / "results" / "full" / "runs" / cell
-    result.mkdir(parents=True)
-    (result / "tiny__all__mrc__finetune__seed13.json").write_text('{"f1": 0.5}\n', "utf-8")
-    best = there / "checkpoints" / "full" / cell / "run" / "best"
-    best.mkdir(parents=True)
-    (best / "model.safetensors").write_bytes(os.urandom(1000))
-    manifest = script.write_manifest(STUDY, cell, {"device": "cuda"}, root=there)
     (there / "out").mkdir()
-    script._bundle(there / "out", result, manifest, root=there)
+    for name in names:
+        result, checkpoint = script.folders(Layout.of(STUDY), name)
+        (there / result).mkdir(parents=True)
+        (there / result / "run.json").write_text('{"f1": 0.5}\n', "utf-8")
+        (there / checkpoint / "run" / "best").mkdir(parents=True)
+        (there / checkpoint / "run" / "best" / "model.safetensors").write_bytes(os.urandom(1000))
+        manifest = script.write_manifest(STUDY, name, {"device": "cuda"}, root=there)
+        script._bundle(there / "out", there / result, manifest, root=there)
     return there / "out" / "cells.tar.gz"
 
 
@@ -127,9 +164,7 @@ def test_a_cell_trained_elsewhere_is_recorded_done_and_its_checkpoint_hash_kept(
     outs = {out["path"]: out for out in lock["stages"]["train@full-tiny-mrc-13"]["outs"]}
     checkpoint = _script().dvc_hash(there / "checkpoints" / "full" / "tiny__mrc__seed13")
     assert outs["checkpoints/full/tiny__mrc__seed13"]["md5"] == checkpoint["md5"]
-    assert (
-        here / "results" / "full" / "runs" / "tiny__mrc__seed13" / "tiny__all__mrc__finetune__seed13.json"
-    ).exists()
+    assert (here / "results" / "full" / "runs" / "tiny__mrc__seed13" / "run.json").exists()
     dry = [dvc, "repro", "--dry", "--allow-missing", "--single-item", stage]
     assert (
         "Running stage"
@@ -203,3 +238,30 @@ def test_a_bundled_cell_stays_in_the_bundle_when_its_folder_is_removed_later(tmp
         for cell in ("a__mrc__seed13", "b__mrc__seed13")
         for suffix in (f"/{cell}.json", ".remote.json")
     }
+
+
+def test_a_table6_run_trained_elsewhere_is_recorded_done_beside_a_study_cell(tmp_path):
+    """``ablation/<slot>`` names a Table 6 run: its stage, inputs (the encoder folder too) and settings."""
+    dvc = shutil.which("dvc", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))
+    if dvc is None:
+        pytest.skip("dvc is not installed")
+    there, here = _project(tmp_path / "there"), _project(tmp_path / "here")
+    bundle = _trained_there(there, ("tiny__mrc__seed13", "ablation/tiny__gru__seed13"))
+    subprocess.run(["git", "init", "-q"], cwd=here, check=True)
+    subprocess.run([dvc, "init", "-q"], cwd=here, check=True)
+    stages = [
+        "pipelines/train/dvc.yaml:train@full-tiny-mrc-13",
+        "pipelines/train/dvc.yaml:ablation_run@full-tiny-gru-13",
+    ]
+    assert _script().record(bundle, root=here) == stages
+    assert (here / "results" / "full" / "ablation" / "tiny__gru__seed13" / "run.json").exists()
+    for stage in stages:
+        dry = [dvc, "repro", "--dry", "--allow-missing", "--single-item", stage]
+        answer = subprocess.run(dry, cwd=here, capture_output=True, text=True, check=True).stdout
+        assert "Running stage" not in answer
+    # trained with other ablation settings than the ones here: refused
+    (here / "params" / "study.yaml").write_text(
+        yaml.safe_dump({**STUDY, "ablation": {**STUDY["ablation"], "overrides": {"lr": 0.001}}}), "utf-8"
+    )
+    with pytest.raises(SystemExit, match="other run settings"):
+        _script().record(bundle, root=here)
