@@ -50,9 +50,9 @@ sys.path.insert(0, str(ROOT))  # run as a script from anywhere: the project's pa
 from entity_bert.study.layout import Layout, parse_slot, train_stage  # noqa: E402 (after the path)
 
 BUNDLE = "cells.tar.gz"
-ABLATION = (
-    "ablation/"  # a Table 6 run's name: ablation/<corpus>__<cell>__seed<seed>; else a study cell's slot
-)
+# A run's name: a study cell's slot (<corpus>__<system>__seed<seed>), or this prefix and a Table 6
+# run's slot (ablation/<corpus>__<cell>__seed<seed>).
+ABLATION = "ablation/"
 
 
 def md5_file(path: Path) -> str:
