@@ -75,7 +75,7 @@ from pathlib import Path
 import yaml
 
 from entity_bert.core.fileio import atomic_write_text
-from entity_bert.study.layout import train_stage
+from entity_bert.study.layout import ablation_stage, train_stage
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST = ("entity-bert", "bert", "hf-trainer")
@@ -112,7 +112,7 @@ def cells(
     if step == 4:
         ablation = profile["ablation"]
         return [
-            f"pipelines/train/dvc.yaml:ablation_run@{name}-{corpus}-{cell}-{seed}"
+            ablation_stage(name, corpus, cell, seed)
             for seed in ablation["seeds"]
             for cell in ablation["cells"]
             for corpus in ablation["corpora"]

@@ -47,7 +47,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere: the project's package first
 
-from entity_bert.study.layout import Layout, parse_slot, train_stage  # noqa: E402 (after the path)
+from entity_bert.study.layout import Layout, ablation_stage, parse_slot, train_stage  # noqa: E402
 
 BUNDLE = "cells.tar.gz"
 # A run's name: a study cell's slot (<corpus>__<system>__seed<seed>), or this prefix and a Table 6
@@ -76,16 +76,15 @@ def dvc_hash(path: Path) -> dict:
 def stage_name(profile: str, name: str) -> str:
     """The DVC stage of a study cell (its slot) or of a Table 6 run (``ablation/<slot>``)."""
     if name.startswith(ABLATION):
-        corpus, cell, seed = parse_slot(name.removeprefix(ABLATION))
-        return f"pipelines/train/dvc.yaml:ablation_run@{profile}-{corpus}-{cell}-{seed}"
+        return ablation_stage(profile, *parse_slot(name.removeprefix(ABLATION)))
     return train_stage(profile, *parse_slot(name))
 
 
 def folders(layout: Layout, name: str) -> tuple[Path, Path]:
     """Where a study cell or a Table 6 run writes its result and its checkpoint (its stage's outputs)."""
     if name.startswith(ABLATION):
-        slot = name.removeprefix(ABLATION)
-        return layout.results / "ablation" / slot, layout.checkpoints / "ablation" / slot
+        slot, paths = name.removeprefix(ABLATION), layout.ablation_paths  # as ablation_config places them
+        return Path(paths["runs_dir"]) / slot, Path(paths["checkpoints_dir"]) / slot
     return layout.run_folder(name), layout.checkpoint_folder(name)
 
 

@@ -50,6 +50,11 @@ def train_stage(profile: str, corpus: str, system: str, seed: int) -> str:
     return f"pipelines/train/dvc.yaml:train@{profile}-{corpus}-{system}-{seed}"
 
 
+def ablation_stage(profile: str, corpus: str, cell: str, seed: int) -> str:
+    """A Table 6 run's DVC stage, addressed from the project root."""
+    return f"pipelines/train/dvc.yaml:ablation_run@{profile}-{corpus}-{cell}-{seed}"
+
+
 @dataclass(frozen=True)
 class Layout:
     """The output folders of one profile (paths relative to the project root)."""
