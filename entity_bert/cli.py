@@ -252,6 +252,14 @@ def cmd_ablation(args: argparse.Namespace) -> int:
         return 0
     profile = study.load_profile(args.params)
     out = args.out or Layout.of(profile).tables
+    unprepared = unprepared_corpora(settings)
+    if unprepared:  # their runs' label set is unknown here, so their results would be silently left out
+        print(
+            f"{args.params}: corpus {', '.join(unprepared)} not prepared here (run `dvc repro "
+            "prepare`): Table 6 would miss its runs",
+            file=sys.stderr,
+        )
+        return 2
     records = finished(settings) if args.table else run_ablation(settings)
     if not records:
         print(f"{args.params}: no ablation run is done yet", file=sys.stderr)
@@ -260,6 +268,16 @@ def cmd_ablation(args: argparse.Namespace) -> int:
     print(frame[frame.source == "measured"].drop(columns="source").round(4).to_string(index=False))
     print(f"written to {out}/table6_rnn_ablation.csv and .md")
     return 0
+
+
+def unprepared_corpora(settings) -> list[str]:
+    """The ablation's corpora whose prepared ``stats.json`` (it names their default label set) is absent."""
+    from entity_bert.study.ablation import ablation_config
+
+    first = [
+        ablation_config(settings, corpus, settings.cells[0], settings.seeds[0]) for corpus in settings.corpora
+    ]
+    return [c.corpus for c in first if not (Path(c.processed_dir) / c.corpus / "stats.json").exists()]
 
 
 def cmd_tune(args: argparse.Namespace) -> int:

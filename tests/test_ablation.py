@@ -44,6 +44,15 @@ def test_every_cell_trains_and_table6_sets_ours_beside_the_claims(tmp_path):
     assert "claimed" in (tmp_path / "tables" / "table6_rnn_ablation.md").read_text()
 
 
+def test_table6_is_refused_where_a_corpus_is_not_prepared_rather_than_drawn_without_its_runs(tmp_path):
+    from entity_bert.cli import unprepared_corpora
+
+    settings = _settings(tmp_path)
+    assert unprepared_corpora(settings) == ["synth"]  # its label set, hence its result files, unknown here
+    write_synthetic_corpus(tmp_path / "processed")
+    assert unprepared_corpora(settings) == []
+
+
 def test_finished_runs_are_not_run_again(tmp_path, monkeypatch):
     write_synthetic_corpus(tmp_path / "processed")
     settings = _settings(tmp_path)

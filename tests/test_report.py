@@ -314,6 +314,43 @@ def test_the_report_shows_the_cells_page_and_links_the_other_profiles_reports(tm
     )
 
 
+def test_verdicts_drawn_while_runs_are_missing_are_provisional_and_say_how_many_are_done(tmp_path, tables):
+    folder = tmp_path / "tables"
+    cells = pd.DataFrame(
+        {
+            "corpus": ["maccrobat2020", "maccrobat2020"],
+            "system": ["entity-bert", "bert"],
+            "seeds done": ["13 14", "13"],
+            "seeds missing": ["15", "14 15"],
+        }
+    )
+    cells.to_csv(folder / "cells.csv", index=False)
+    table6 = pd.DataFrame(
+        {
+            "source": "measured",
+            "corpus": "maccrobat2020",
+            "method": ["LSTM (Entity-BERT as proposed)", "GRU"],
+            "seeds": ["13 14", "13"],
+            **{f"{m}_mean": [0.6, 0.5] for m in ("precision", "recall", "accuracy", "f1")},
+            **{f"{m}_std": [0.01, 0.01] for m in ("precision", "recall", "accuracy", "f1")},
+        }
+    )
+    table6.to_csv(folder / "table6_rnn_ablation.csv", index=False)
+    ablation = {"corpora": ["maccrobat2020", "ncbi-disease"], "cells": ["lstm", "gru"], "seeds": [13, 14, 15]}
+    out = tmp_path / "REPORT.md"
+    report.write_report(folder, out, {**PROFILE, "ablation": ablation})
+    text = out.read_text("utf-8")
+    assert "partly (1 of 2 corpora) (provisional: 2 of 3 entity-bert training cells done)" in text
+    assert "(provisional: 3 of 6 training cells done)" in text  # claims 2-4 rest on every system's cells
+    assert "reproduced (provisional: 3 of 12 Table 6 runs done)" in text
+    assert "**Provisional:** the verdict(s) on claim(s) 1, 2, 3, 4, 5 are drawn" in text
+    cells["seeds done"], cells["seeds missing"] = "13 14 15", ""
+    cells.to_csv(folder / "cells.csv", index=False)
+    report.write_report(folder, out, PROFILE)  # every cell done; no ablation asked for
+    text = out.read_text("utf-8")
+    assert "provisional" not in text.lower()
+
+
 def test_sentence_counts_of_whole_splits_read_as_all():
     from entity_bert.report.page import _sentence_range
 

@@ -209,10 +209,21 @@ def verdict_table(verdicts: list[Verdict]) -> pd.DataFrame:
                 "claim of the paper": f"{v.claim} ({v.where})",
                 f"the paper's figure (claimed: {CITATION})": v.paper,
                 "ours (measured)": v.ours,
-                "verdict": v.verdict,
+                "verdict": v.stated,
             }
             for v in verdicts
         ]
+    )
+
+
+def _provisional_line(verdicts: list[Verdict]) -> str:
+    """The headline's warning where a tested verdict rests on runs still missing (else nothing)."""
+    numbers = [str(v.number) for v in verdicts if v.provisional]
+    if not numbers:
+        return ""
+    return (
+        f" **Provisional:** the verdict(s) on claim(s) {', '.join(numbers)} are drawn from the runs done so "
+        "far (each says how many) and may change as the missing ones finish (the cells table below)."
     )
 
 
@@ -233,7 +244,7 @@ def claim_section(verdict: Verdict, tables_dir: Path, figures_dir: Path, out_dir
         f"### Claim {verdict.number}: {verdict.claim}",
         "",
         f"Claimed ({CITATION}, {verdict.where}): {verdict.paper}. Measured: {verdict.ours}. "
-        f"**Verdict: {verdict.verdict}.** {verdict.note}",
+        f"**Verdict: {verdict.stated}.** {verdict.note}",
         "",
         _markdown(verdict.details),
         "",
@@ -301,7 +312,7 @@ def not_reproduced_section(verdicts: list[Verdict], profile: dict, tables: dict)
     if not missing:
         return [*lines, "Every claim tested in this profile was reproduced.", ""]
     for v in missing:
-        lines += [f"- **Claim {v.number}** ({v.claim}): {v.verdict}; measured {v.ours}. {reasons[v.number]}"]
+        lines += [f"- **Claim {v.number}** ({v.claim}): {v.stated}; measured {v.ours}. {reasons[v.number]}"]
     return [*lines, ""]
 
 
@@ -346,7 +357,7 @@ def report_text(
     others: dict[str, Path] | None = None,
 ) -> str:
     """The whole report as Markdown (``others``: the other profiles' report pages, linked when they exist)."""
-    verdicts = all_verdicts(tables, profile.get("tune"))
+    verdicts = all_verdicts(tables, profile.get("tune"), profile.get("ablation"))
     reproduced = sum(v.verdict == REPRODUCED for v in verdicts)
     significance = tables.get("significance")
     lines = [
@@ -362,7 +373,7 @@ def report_text(
         "",
         f"**{reproduced} of {len(verdicts)} claims reproduced** in profile "
         f"`{profile.get('profile', 'unnamed')}` ({sum(v.tested for v in verdicts)} of them testable "
-        "with the runs done so far).",
+        f"with the runs done so far).{_provisional_line(verdicts)}",
         "",
         *other_reports_line(others or {}, out_dir),
         *profile_section(profile),

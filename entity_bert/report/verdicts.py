@@ -8,14 +8,18 @@ Nothing here is typed in: every number comes from a table or the claims data.
 
 Verdict words: ``reproduced`` (holds wherever it could be tested),
 ``not reproduced`` (holds nowhere), ``partly (k of n <unit>)``, and
-``not testable here`` (nothing measured to test it on). :mod:`entity_bert.report.page`
-writes them into ``results/REPORT.md``.
+``not testable here`` (nothing measured to test it on). A verdict drawn while
+some of the runs it rests on are missing is *provisional* and says how many
+are done (:attr:`Verdict.stated`): the cells table counts the training cells,
+the profile's ablation and grid settings count Table 6's runs and the grid's
+points. :mod:`entity_bert.report.page` writes them into ``results/REPORT.md``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -48,6 +52,7 @@ class Verdict:
     verdict: str
     details: pd.DataFrame = field(default_factory=pd.DataFrame)
     note: str = ""
+    runs: tuple[int, int, str] | None = None  # (done, asked, what they are): the runs it rests on
 
     @property
     def reproduced(self) -> bool:
@@ -56,6 +61,19 @@ class Verdict:
     @property
     def tested(self) -> bool:
         return self.verdict != NOT_TESTABLE
+
+    @property
+    def provisional(self) -> bool:
+        """Tested while some of the runs it rests on are still missing: it may change as they finish."""
+        return self.tested and self.runs is not None and self.runs[0] < self.runs[1]
+
+    @property
+    def stated(self) -> str:
+        """The verdict as the report writes it: with "provisional: N of M <runs> done" where it is."""
+        if not self.provisional:
+            return self.verdict
+        done, asked, unit = self.runs
+        return f"{self.verdict} (provisional: {done} of {asked} {unit} done)"
 
 
 def verdict_word(passed: int, total: int, unit: str = "corpora") -> str:
@@ -429,15 +447,59 @@ def claim_grid_search(grid: pd.DataFrame | None, tune_settings: dict | None = No
     return Verdict(**base, ours=ours, verdict=verdict, details=head, note=note)
 
 
-def all_verdicts(tables: dict[str, pd.DataFrame | None], tune_settings: dict | None = None) -> list[Verdict]:
-    """The six verdicts, from the study's tables (keys: :data:`entity_bert.report.catalogue.TABLE_NAMES`)."""
+def _seed_count(column: pd.Series) -> int:
+    """How many seeds a column of space-separated seed lists names (blank cells name none)."""
+    return int(sum(len(str(seeds).split()) for seeds in column.dropna()))
+
+
+def training_cells(cells: pd.DataFrame | None, system: str | None = None) -> tuple[int, int, str] | None:
+    """(done, asked, unit): the profile's training cells (of one system, or all) in the cells table."""
+    if cells is None or cells.empty:
+        return None
+    rows = cells if system is None else cells[cells.system == system]
+    done = _seed_count(rows["seeds done"])
+    unit = "training cells" if system is None else f"{system} training cells"
+    return done, done + _seed_count(rows["seeds missing"]), unit
+
+
+def ablation_runs(table6: pd.DataFrame | None, ablation: dict | None) -> tuple[int, int, str] | None:
+    """(done, asked, unit): Table 6's runs done (its seeds column) of corpora x cells x seeds asked."""
+    if not ablation:
+        return None
+    ours = measured(table6)
+    done = _seed_count(ours["seeds"]) if not ours.empty else 0
+    asked = len(ablation["corpora"]) * len(ablation["cells"]) * len(ablation["seeds"])
+    return done, asked, "Table 6 runs"
+
+
+def grid_points(grid: pd.DataFrame | None, tune_settings: dict | None) -> tuple[int, int, str] | None:
+    """(done, asked, unit): the grid's points recorded of the profile's grid."""
+    if not tune_settings or not tune_settings.get("grid"):
+        return None
+    asked = math.prod(len(values) for values in tune_settings["grid"].values())
+    return (0 if grid is None else len(grid)), asked, "grid points"
+
+
+def all_verdicts(
+    tables: dict[str, pd.DataFrame | None],
+    tune_settings: dict | None = None,
+    ablation_settings: dict | None = None,
+) -> list[Verdict]:
+    """The six verdicts, from the study's tables (keys: :data:`entity_bert.report.catalogue.TABLE_NAMES`).
+
+    ``tune_settings`` and ``ablation_settings`` are the profile's ``tune`` and
+    ``ablation`` sections: they say how many grid points and Table 6 runs a
+    complete study has, so that a verdict drawn from fewer is marked provisional.
+    """
     quality = [tables.get("table2_quality"), tables.get("table3_quality")]
     efficiency = [tables.get("table4_efficiency"), tables.get("table5_efficiency")]
+    cells = tables.get("cells")
+    table6, grid = tables.get("table6_rnn_ablation"), tables.get("grid_search")
     return [
-        claim_precision_recall(quality),
-        claim_highest_quality(quality),
-        claim_significance(tables.get("significance")),
-        claim_efficiency(efficiency),
-        claim_rnn_ablation(tables.get("table6_rnn_ablation")),
-        claim_grid_search(tables.get("grid_search"), tune_settings),
+        replace(claim_precision_recall(quality), runs=training_cells(cells, ENTITY_BERT)),
+        replace(claim_highest_quality(quality), runs=training_cells(cells)),
+        replace(claim_significance(tables.get("significance")), runs=training_cells(cells)),
+        replace(claim_efficiency(efficiency), runs=training_cells(cells)),
+        replace(claim_rnn_ablation(table6), runs=ablation_runs(table6, ablation_settings)),
+        replace(claim_grid_search(grid, tune_settings), runs=grid_points(grid, tune_settings)),
     ]
