@@ -30,6 +30,7 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from entity_bert.core.errors import InputError
 from entity_bert.core.fileio import atomic_write_text
@@ -38,6 +39,9 @@ from entity_bert.data import brat, conll, sources, spans
 from entity_bert.data.iob2 import DECODINGS
 from entity_bert.data.prepare import DataParams, prepare_corpus
 from entity_bert.report.tables import write_table1
+
+if TYPE_CHECKING:
+    from entity_bert.study.ablation import AblationSettings
 
 # Training and evaluation import torch and transformers (seconds); the data
 # commands do not need them, so those imports happen inside the commands.
@@ -270,7 +274,7 @@ def cmd_ablation(args: argparse.Namespace) -> int:
     return 0
 
 
-def unprepared_corpora(settings) -> list[str]:
+def unprepared_corpora(settings: AblationSettings) -> list[str]:
     """The ablation's corpora whose prepared ``stats.json`` (it names their default label set) is absent."""
     from entity_bert.study.ablation import ablation_config
 
