@@ -497,9 +497,14 @@ def _hours_by_system(frame: pd.DataFrame, column: str) -> tuple[float, str | Non
     return hours.sum(), text
 
 
+def seed_count(column: pd.Series) -> int:
+    """How many seeds a column of space-separated seed lists names (blank cells name none)."""
+    return int(sum(len(str(seeds).split()) for seeds in column.dropna()))
+
+
 def _cells_page(frame: pd.DataFrame) -> str:
-    done = sum(len(seeds.split()) for seeds in frame["seeds done"])
-    total = done + sum(len(seeds.split()) for seeds in frame["seeds missing"])
+    done = seed_count(frame["seeds done"])
+    total = done + seed_count(frame["seeds missing"])
     return "\n".join(
         [
             "# Cells: the profile's training runs, done and missing",

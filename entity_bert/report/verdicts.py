@@ -25,7 +25,7 @@ import pandas as pd
 
 from entity_bert.models.registry import SYSTEM_METHODS
 from entity_bert.report.claims import claimed_protocol, claimed_table
-from entity_bert.report.study_tables import TIMED_COLUMNS
+from entity_bert.report.study_tables import TIMED_COLUMNS, seed_count
 
 ENTITY_BERT = "entity-bert"
 PAPER_ENTITY_BERT = "Entity-BERT (ours)"
@@ -447,19 +447,14 @@ def claim_grid_search(grid: pd.DataFrame | None, tune_settings: dict | None = No
     return Verdict(**base, ours=ours, verdict=verdict, details=head, note=note)
 
 
-def _seed_count(column: pd.Series) -> int:
-    """How many seeds a column of space-separated seed lists names (blank cells name none)."""
-    return int(sum(len(str(seeds).split()) for seeds in column.dropna()))
-
-
 def training_cells(cells: pd.DataFrame | None, system: str | None = None) -> tuple[int, int, str] | None:
     """(done, asked, unit): the profile's training cells (of one system, or all) in the cells table."""
     if cells is None or cells.empty:
         return None
     rows = cells if system is None else cells[cells.system == system]
-    done = _seed_count(rows["seeds done"])
+    done = seed_count(rows["seeds done"])
     unit = "training cells" if system is None else f"{system} training cells"
-    return done, done + _seed_count(rows["seeds missing"]), unit
+    return done, done + seed_count(rows["seeds missing"]), unit
 
 
 def ablation_runs(table6: pd.DataFrame | None, ablation: dict | None) -> tuple[int, int, str] | None:
@@ -467,7 +462,7 @@ def ablation_runs(table6: pd.DataFrame | None, ablation: dict | None) -> tuple[i
     if not ablation:
         return None
     ours = measured(table6)
-    done = _seed_count(ours["seeds"]) if not ours.empty else 0
+    done = seed_count(ours["seeds"]) if not ours.empty else 0
     asked = len(ablation["corpora"]) * len(ablation["cells"]) * len(ablation["seeds"])
     return done, asked, "Table 6 runs"
 
