@@ -195,6 +195,29 @@ def test_efficiency_claim_compares_times_on_the_same_device_only():
     assert set(details.measure) == {"parameters", "FLOPs"}
 
 
+def test_rnn_claim_marks_differences_smaller_than_the_seed_spread():
+    table6 = pd.DataFrame(
+        {
+            "source": "measured",
+            "corpus": "maccrobat2020",
+            "method": ["LSTM (Entity-BERT as proposed)", "GRU"],
+            "precision_mean": [0.60, 0.59],
+            "recall_mean": [0.6565, 0.6557],
+            "accuracy_mean": [0.86, 0.80],
+            **{f"{m}_std": [0.015, 0.002] for m in ("precision", "recall", "accuracy")},
+        }
+    )
+    verdict = verdicts.claim_rnn_ablation(table6)
+    assert verdict.verdict == "reproduced"  # the paper's criterion: higher means on all three measures
+    close = verdict.details.set_index("measure")["within seed spread"]
+    assert close.to_dict() == {"precision": True, "recall": True, "accuracy": False}
+    assert "maccrobat2020: LSTM highest on 3 of 3 measures (2 of 3 differences within the seeds' spread)" in (
+        verdict.ours
+    )
+    table6[[f"{m}_std" for m in ("precision", "recall", "accuracy")]] = float("nan")  # one seed each
+    assert not verdicts.claim_rnn_ablation(table6).details["within seed spread"].any()
+
+
 def test_rnn_claim_on_the_committed_table_and_grid_claim():
     folder = Path(__file__).resolve().parents[1] / "results" / "default" / "tables"
     table6 = pd.read_csv(folder / "table6_rnn_ablation.csv")
