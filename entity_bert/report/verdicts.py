@@ -354,9 +354,8 @@ def _within_spread(difference: float, lstm: pd.Series, best: pd.Series, metric: 
 
     False where no standard deviation is known (the paper's table, or a single seed).
     """
-    spreads = [row.get(f"{metric}_std") for row in (lstm, best)]
-    spreads = [s for s in spreads if s is not None and pd.notna(s)]
-    return bool(spreads) and abs(difference) < max(spreads)
+    spreads = pd.Series([row.get(f"{metric}_std") for row in (lstm, best)], dtype=float).dropna()
+    return not spreads.empty and bool(abs(difference) < spreads.max())
 
 
 def _rnn_rows(frame: pd.DataFrame) -> list[dict]:
@@ -408,8 +407,8 @@ def claim_rnn_ablation(table6: pd.DataFrame | None) -> Verdict:
 def _rnn_summary(corpus: str, details: pd.DataFrame) -> str:
     wins = int(details["LSTM higher"].sum())
     close = int(details["within seed spread"].sum())
-    spread = f" ({close} of 3 differences within the seeds' spread)" if close else ""
-    return f"{corpus}: LSTM highest on {wins} of 3 measures{spread}"
+    spread = f" ({close} of {len(details)} differences within the seeds' spread)" if close else ""
+    return f"{corpus}: LSTM highest on {wins} of {len(details)} measures{spread}"
 
 
 def _grid_keys(done: pd.DataFrame, point: dict) -> tuple[list[str], list[str]]:
